@@ -1,0 +1,1 @@
+"""Caseloop: closed-loop customer feedback and complaint handling."""
