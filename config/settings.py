@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "caseloop.products",
     "caseloop.cases",
     "caseloop.console",
+    "caseloop.demo",
 ]
 
 MIDDLEWARE = [
@@ -71,6 +72,7 @@ TEMPLATES = [
 _DEFAULT_SQLITE = f"sqlite:///{VAR_DIR / 'caseloop.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _DEFAULT_SQLITE), conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue on the busy

@@ -1,0 +1,61 @@
+"""Template helpers that turn stored codes into the words an agent reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import template
+from django.utils.translation import gettext as _
+
+from caseloop.cases.choices import RESOLVED_STATUSES, CaseStatus, Channel, EventKind, FeedbackType, Priority, RejectionReason
+from caseloop.cases.models import Case, CaseEvent
+
+register = template.Library()
+
+_LABELS: dict[str, dict[str, str]] = {
+    "status": dict(CaseStatus.choices),
+    "channel": dict(Channel.choices),
+    "priority": dict(Priority.choices),
+    "feedback_type": dict(FeedbackType.choices),
+    "rejection_reason": dict(RejectionReason.choices),
+    "kind": dict(EventKind.choices),
+}
+
+
+@register.filter
+def label(code: str, vocabulary: str) -> str:
+    """{{ event.to_status|label:"status" }} → 已受理"""
+    if not code:
+        return ""
+    return str(_LABELS.get(vocabulary, {}).get(code, code))
+
+
+@register.filter
+def field_label(name: str) -> str:
+    try:
+        return str(Case._meta.get_field(name).verbose_name)
+    except Exception:  # noqa: BLE001 - not a model field (e.g. "message_id"): show the name itself
+        return name
+
+
+@register.filter
+def change_value(value: Any, name: str) -> str:
+    if value in (None, ""):
+        return "—"
+    if name in _LABELS:
+        return label(str(value), name)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return str(value)
+
+
+@register.filter
+def is_overdue(case: Case, now: dt.datetime) -> bool:
+    return bool(case.resolution_due_at and case.resolution_due_at < now and case.status not in RESOLVED_STATUSES)
+
+
+@register.filter
+def event_changes(event: CaseEvent) -> list[tuple[str, Any, Any]]:
+    return [(name, pair[0], pair[1]) for name, pair in event.changes.items() if isinstance(pair, list) and len(pair) == 2]
+
