@@ -8,7 +8,7 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   echo "Installing Debian's chromium for the browser tests…"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
-  apt-get install -y -qq chromium >/dev/null
+  apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 else
   echo "chromium is not installed and cannot be installed here (need root + apt-get);" \
        "the browser tests will be skipped. Install it with: sudo apt-get install chromium" >&2
