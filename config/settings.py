@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+
 from config.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -141,7 +143,7 @@ LOGGING = {
 }
 
 # --- Caseloop -------------------------------------------------------------------------------
-CASELOOP = {
+CASELOOP: dict[str, Any] = {
     "ORGANISATION_NAME": env_str("CASELOOP_ORGANISATION_NAME", "Caseloop 示例公司"),
     # R2.1: CF + YYYYMMDD + 4-digit daily sequence; the prefix is per organisation.
     "CASE_NUMBER_PREFIX": env_str("CASELOOP_CASE_NUMBER_PREFIX", "CF"),

@@ -22,7 +22,7 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["username", "display_name", "role", "is_active"]
     list_filter = ["role", "is_active", "departments"]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("Caseloop"), {"fields": ("role", "display_name", "employee_code", "phone", "departments", "teams")}),
     )
     filter_horizontal = ("departments", "teams", "groups", "user_permissions")

@@ -137,6 +137,9 @@ class CaseNumberSequence(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["prefix", "day"], name="case_number_sequence_unique_day")]
 
+    def __str__(self) -> str:
+        return f"{self.prefix}{self.day:%Y%m%d}: {self.last_value}"
+
 
 class CaseEventQuerySet(models.QuerySet["CaseEvent"]):
     def update(self, **kwargs: Any) -> int:
@@ -195,6 +198,9 @@ class CaseMessage(models.Model):
         ordering = ["sent_at", "id"]
         indexes = [models.Index(fields=["case", "sent_at"], name="case_message_order")]
 
+    def __str__(self) -> str:
+        return f"{self.direction} {self.sent_at:%Y-%m-%d %H:%M}"
+
 
 def attachment_path(instance: CaseAttachment, filename: str) -> str:
     # The stored name is random; the customer's file name is kept in `original_name` only.
@@ -216,6 +222,9 @@ class CaseAttachment(models.Model):
     class Meta:
         ordering = ["uploaded_at", "id"]
 
+    def __str__(self) -> str:
+        return self.original_name
+
     def storage_suffix(self) -> str:
         ext = self.original_name.rsplit(".", 1)[-1].lower() if "." in self.original_name else "bin"
         return f"file.{ext[:8]}"
@@ -233,3 +242,6 @@ class CaseSearchDocument(models.Model):
     case = models.OneToOneField(Case, on_delete=models.CASCADE, primary_key=True, related_name="search_document")
     words = models.TextField()
     grams = models.TextField()
+
+    def __str__(self) -> str:
+        return f"search document of case {self.case_id}"

@@ -268,9 +268,10 @@ def case_update_fields(*, case: Case, actor: User, changes: dict[str, Any], reas
         for name in diff:
             setattr(locked, name, changes[name])
         if "priority" in diff and locked.first_response_due_at is not None and not locked.is_finished:
+            due_before = locked.resolution_due_at
             locked.resolution_due_at = deadlines.resolution_due(
                 locked.first_response_due_at, locked.priority, clock.organisation_zone())
-            diff.setdefault("resolution_due_at", [None, _jsonable(locked.resolution_due_at)])
+            diff.setdefault("resolution_due_at", [_jsonable(due_before), _jsonable(locked.resolution_due_at)])
         locked.save(update_fields=[*{n for n in diff}, "updated_at"])
         if "subject" in diff:
             _index_case(locked)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +18,9 @@ from caseloop.accounts.roles import Capability
 from caseloop.cases.choices import CaseStatus as S
 from caseloop.cases.choices import RejectionReason
 from caseloop.core.errors import ApplicationError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Sentinel target: go back to the status the case had before it was paused (on hold / needs information).
 PREVIOUS_STATUS = "__previous__"
@@ -44,7 +48,7 @@ class Action(StrEnum):
 @dataclass(frozen=True)
 class Transition:
     action: Action
-    label: str
+    label: StrOrPromise  # lazy: translated when shown, in the reader's language
     sources: frozenset[str]
     target: str
     capability: Capability
@@ -54,8 +58,10 @@ class Transition:
     is_pause: bool = False  # remembers the current status so RESUME can return to it
 
 
-def _t(action: Action, label: str, sources: Iterable[str], target: str, capability: Capability, **kw: object) -> Transition:
-    return Transition(action, str(label), frozenset(sources), target, capability, **kw)  # type: ignore[arg-type]
+def _t(
+    action: Action, label: StrOrPromise, sources: Iterable[str], target: str, capability: Capability, **kw: object
+) -> Transition:
+    return Transition(action, label, frozenset(sources), target, capability, **kw)  # type: ignore[arg-type]
 
 
 _C = Capability

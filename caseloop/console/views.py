@@ -230,7 +230,7 @@ def case_entry_view(request: HttpRequest) -> HttpResponse:
 def _registration_from(form: FastEntryForm, request: HttpRequest) -> CaseRegistration:
     data: dict[str, Any] = form.cleaned_data
     uploads = [
-        UploadedAttachment(name=f.name or "attachment", stream=f.file, size=f.size or 0)
+        UploadedAttachment(name=f.name or "attachment", stream=f, size=f.size or 0)
         for f in request.FILES.getlist("attachments")
     ]
     return CaseRegistration(
@@ -275,7 +275,7 @@ def case_sheet_view(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def attachment_download_view(request: HttpRequest, number: str, attachment_id: int) -> HttpResponse:
+def attachment_download_view(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
     case = _case_or_404(request, number)
     attachment = case.attachments.filter(pk=attachment_id).first()
     if attachment is None:

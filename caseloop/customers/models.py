@@ -66,3 +66,6 @@ class PersonalDataAccess(models.Model):
         ordering = ["-accessed_at"]
         verbose_name = _("personal data access")
         verbose_name_plural = _("personal data access log")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.purpose} {self.customer_id} {self.accessed_at:%Y-%m-%d %H:%M}"

@@ -52,7 +52,7 @@ CHANNEL_WEIGHTS = {
     Channel.PHONE: 25, Channel.WEB: 15, Channel.API: 15, Channel.EMAIL: 10, Channel.WECHAT: 12, Channel.SMS: 4,
     Channel.SOCIAL: 5, Channel.SERVICE_CENTER: 5, Channel.STORE: 5, Channel.PAPER: 2, Channel.IMPORT: 2,
 }
-REASONS = {
+REASONS: dict[str, str] = {
     A.REQUEST_INFORMATION: "请客户补充购买凭证和故障照片",
     A.HOLD: "等待厂家寄送配件，预计5个工作日到货",
     A.RESOLVE: "已上门更换故障部件并测试正常，客户确认可以使用",
@@ -97,7 +97,7 @@ def _departments() -> dict[str, Department]:
 
 
 def _users(departments: dict[str, Department]) -> dict[str, User]:
-    users = {}
+    users: dict[str, User] = {}
     for username, display_name, role, codes in data.USERS:
         user = User(username=username, display_name=display_name, role=role, is_staff=role == "admin",
                     is_superuser=role == "admin", employee_code=f"E{1000 + len(users)}")

@@ -6,14 +6,23 @@ import datetime as dt
 from typing import Any
 
 from django import template
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext as _
 
-from caseloop.cases.choices import RESOLVED_STATUSES, CaseStatus, Channel, EventKind, FeedbackType, Priority, RejectionReason
+from caseloop.cases.choices import (
+    RESOLVED_STATUSES,
+    CaseStatus,
+    Channel,
+    EventKind,
+    FeedbackType,
+    Priority,
+    RejectionReason,
+)
 from caseloop.cases.models import Case, CaseEvent
 
 register = template.Library()
 
-_LABELS: dict[str, dict[str, str]] = {
+_LABELS: dict[str, dict[str, Any]] = {
     "status": dict(CaseStatus.choices),
     "channel": dict(Channel.choices),
     "priority": dict(Priority.choices),
@@ -34,9 +43,10 @@ def label(code: str, vocabulary: str) -> str:
 @register.filter
 def field_label(name: str) -> str:
     try:
-        return str(Case._meta.get_field(name).verbose_name)
-    except Exception:  # noqa: BLE001 - not a model field (e.g. "message_id"): show the name itself
+        field = Case._meta.get_field(name)
+    except FieldDoesNotExist:  # e.g. "message_id" in a message event: show the name itself
         return name
+    return str(getattr(field, "verbose_name", name))
 
 
 @register.filter
