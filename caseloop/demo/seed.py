@@ -132,8 +132,8 @@ def _customer(rng: random.Random) -> CustomerDetails:
 def _one_case(rng: random.Random, received_at: dt.datetime, users: dict[str, User],
               departments: dict[str, Department], specialists: dict[str, list[User]],
               products: dict[str, Product], supervisor: User, earlier: list[Case]) -> Case:
-    feedback_type, priority, dept_code, subject, content = rng.choice(data.CASE_TEMPLATES)
-    product = rng.choice(list(products.values()))
+    feedback_type, priority, dept_code, lines, subject, content = rng.choice(data.CASE_TEMPLATES)
+    product = rng.choice([p for p in products.values() if not lines or p.product_line in lines])
     order = f"DD{received_at:%Y%m%d}{rng.randrange(10**5, 10**6)}"
     fill = {"product": product.name, "days": rng.choice([2, 3, 5, 7, 10, 15, 30]), "order": order}
     channel = rng.choices(list(CHANNEL_WEIGHTS), weights=list(CHANNEL_WEIGHTS.values()))[0]
