@@ -81,6 +81,8 @@ def case_list(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
             "id", "number", "status", "priority", "channel", "feedback_type", "subject", "received_at",
             "resolution_due_at", "is_escalated", "is_entry_late", "customer__name", "customer__is_anonymous",
             "department__name", "owner__username", "owner__display_name",
+            # str(owner) falls back to the full name when there is no display name.
+            "owner__first_name", "owner__last_name",
         )
         .order_by(*SORTS.get(filters.sort, SORTS[DEFAULT_SORT]))
     )

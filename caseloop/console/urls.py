@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("cases/", views.case_list_view, name="case_list"),
     path("cases/new/", views.case_entry_view, name="case_entry"),
+    path("cases/export.csv", views.case_export_view, name="case_export"),
     path("cases/<str:number>/", views.case_detail_view, name="case_detail"),
     path("cases/<str:number>/sheet/", views.case_sheet_view, name="case_sheet"),
     path("cases/<str:number>/transition/", views.case_transition_view, name="case_transition"),
