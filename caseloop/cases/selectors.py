@@ -94,12 +94,13 @@ def overdue_condition() -> Q:
 
 
 def text_condition(text: str) -> Q:
-    """Search by case number, phone number, or Chinese/Latin full text over subject and content."""
+    """Search by case number, phone or order number, or Chinese/Latin full text over subject and content."""
     text = text.strip()
     if _CASE_NUMBER.match(text):
         return Q(number=text.upper())
     if _PHONE_LIKE.match(text) and sum(ch.isdigit() for ch in text) >= 7:
-        return Q(customer__phone_normalized=normalize_phone(text))
+        # A run of digits is a phone number or an all-digit order number; both columns are indexed.
+        return Q(customer__phone_normalized=normalize_phone(text)) | Q(order_number=text)
     terms = search.query_terms(text)
     if not terms:
         return Q(pk__in=[])

@@ -37,7 +37,7 @@ from caseloop.cases.services import (
 from caseloop.console.forms import AssignForm, CaseFilterForm, EscalationForm, FastEntryForm, NoteForm, TransitionForm
 from caseloop.core.errors import ApplicationError, NotFound
 from caseloop.customers.models import PersonalDataAccess
-from caseloop.customers.personal_data import customer_contact_for
+from caseloop.customers.personal_data import customer_contact_for, may_see_personal_data
 from caseloop.customers.services import CustomerDetails
 
 
@@ -80,6 +80,7 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
         "sorts": list(SORTS),
         "now": timezone.now(),
         "status_counts": _status_counts(user),
+        "may_see_personal_data": may_see_personal_data(user),
     })
 
 
@@ -91,6 +92,14 @@ def _status_counts(user: User) -> list[tuple[str, str, int]]:
         visible_cases(user).filter(status__in=active).values_list("status").annotate(n=Count("id")).order_by()
     )
     return [(status.value, str(status.label), counts.get(status.value, 0)) for status in active]
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(value: str) -> str:
+    """Customer text starting like a formula would run in Excel; a leading quote keeps it text."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 class _Echo:
@@ -122,7 +131,7 @@ def case_export_view(request: HttpRequest) -> StreamingHttpResponse:
             overdue = bool(case.resolution_due_at and case.resolution_due_at < now and case.status not in
                            RESOLVED_STATUSES)
             yield writer.writerow([
-                case.number, case.subject, case.get_status_display(), case.get_priority_display(),
+                case.number, _spreadsheet_safe(case.subject), case.get_status_display(), case.get_priority_display(),
                 case.get_feedback_type_display(), case.get_channel_display(),
                 case.department.name if case.department else "", str(case.owner or ""),
                 timezone.localtime(case.received_at).strftime("%Y-%m-%d %H:%M"),

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from caseloop.accounts.roles import Capability, Role, capabilities_of, role_can
+from caseloop.accounts.roles import ROLE_CAPABILITIES, Capability, Role, capabilities_of, role_can
 from tests.factories import UserFactory
 
 
 def test_every_role_has_an_entry_in_the_capability_table() -> None:
     # An unlisted role would silently get no capabilities at all.
-    from caseloop.accounts.roles import ROLE_CAPABILITIES
-
     assert set(ROLE_CAPABILITIES) == set(Role.values)
 
 

@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from django.db import connection
 from pytest_django import Settings
-from django.conf import settings
-from django.db import connection, transaction
 
 from caseloop.cases.models import Case, CaseEvent, CaseNumberSequence, CaseSearchDocument
 from caseloop.cases.numbering import allocate_case_number, format_case_number
@@ -26,7 +25,7 @@ from caseloop.customers.services import CustomerDetails
 from tests.factories import register_case
 
 UTC = dt.UTC
-REPO_ROOT = Path(settings.BASE_DIR)
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _expected_numbers(day: dt.date, count: int) -> list[str]:
@@ -109,7 +108,10 @@ def _registration_failing_after_numbering() -> CaseRegistration:
     # The attachment is checked after the case row (and its number) exist.
     exe = b"MZ\x90\x00" + b"\x00" * 60
     return CaseRegistration(
-        channel="web", subject="附件有问题", content="见附件。", received_at=clock.now() - dt.timedelta(minutes=1),
+        channel="web",
+        subject="附件有问题",
+        content="见附件。",
+        received_at=clock.now() - dt.timedelta(minutes=1),
         customer=CustomerDetails(name="孙丽", phone="13600000001"),
         attachments=[UploadedAttachment(name="photo.jpg", stream=io.BytesIO(exe), size=len(exe))],
     )
@@ -136,7 +138,8 @@ def test_a_registration_that_rolls_back_after_numbering_does_not_consume_a_numbe
     second = register_case()
     assert second.number == "CF202611230002"
     assert list(Case.objects.order_by("number").values_list("number", flat=True)) == [
-        "CF202611230001", "CF202611230002",
+        "CF202611230001",
+        "CF202611230002",
     ]
 
 
@@ -160,8 +163,11 @@ def test_concurrent_registrations_in_threads_get_every_number_once_without_gaps(
             barrier.wait(timeout=60)
             for seq in range(CASES_PER_THREAD):
                 registration = CaseRegistration(
-                    channel="api", subject=f"并发登记 {index}-{seq}", content="同一时刻提交的反馈。",
-                    received_at=clock.now(), customer=CustomerDetails(phone=f"135{index:04d}{seq:04d}"),
+                    channel="api",
+                    subject=f"并发登记 {index}-{seq}",
+                    content="同一时刻提交的反馈。",
+                    received_at=clock.now(),
+                    customer=CustomerDetails(phone=f"135{index:04d}{seq:04d}"),
                 )
                 case = case_register(registration=registration, registered_by=None).case
                 with lock:
@@ -247,7 +253,12 @@ def test_concurrent_registrations_in_separate_processes_get_every_number_once_wi
     processes = [
         subprocess.Popen(  # noqa: S603 - fixed interpreter and script, no shell
             [sys.executable, "-c", _REGISTER_SCRIPT, str(index), str(CASES_PER_PROCESS)],
-            cwd=REPO_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for index in range(PROCESSES)
     ]

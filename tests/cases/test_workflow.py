@@ -86,7 +86,12 @@ def test_pausing_actions_are_marked_so_the_service_remembers_the_status() -> Non
 
 def test_actions_that_need_a_reason_say_so() -> None:
     assert {t.action for t in TRANSITIONS.values() if t.requires_reason} == {
-        A.REQUEST_INFORMATION, A.HOLD, A.DECLINE_APPROVAL, A.RESOLVE, A.REOPEN, A.RESTORE,
+        A.REQUEST_INFORMATION,
+        A.HOLD,
+        A.DECLINE_APPROVAL,
+        A.RESOLVE,
+        A.REOPEN,
+        A.RESTORE,
     }
 
 
@@ -116,14 +121,16 @@ def test_refusal_message_names_the_statuses_the_action_is_allowed_from() -> None
     [
         # Review actions need REVIEW; an agent at intake can only take the case or ask a question.
         (S.PENDING, capabilities_of(Role.AGENT), [A.ACCEPT, A.REQUEST_INFORMATION]),
-        (S.PENDING, capabilities_of(Role.SUPERVISOR),
-         [A.ACCEPT, A.REQUEST_INFORMATION, A.REJECT, A.MARK_DUPLICATE]),
+        (S.PENDING, capabilities_of(Role.SUPERVISOR), [A.ACCEPT, A.REQUEST_INFORMATION, A.REJECT, A.MARK_DUPLICATE]),
         (S.PENDING, capabilities_of(Role.QA_REVIEWER), [A.REJECT, A.MARK_DUPLICATE]),
         (S.PENDING, capabilities_of(Role.ANALYST), []),
         (S.AWAITING_APPROVAL, capabilities_of(Role.APPROVER), [A.APPROVE, A.DECLINE_APPROVAL]),
         (S.AWAITING_APPROVAL, capabilities_of(Role.SPECIALIST), []),
-        (S.IN_PROGRESS, capabilities_of(Role.SPECIALIST),
-         [A.REQUEST_INFORMATION, A.HOLD, A.SUBMIT_FOR_APPROVAL, A.RESOLVE]),
+        (
+            S.IN_PROGRESS,
+            capabilities_of(Role.SPECIALIST),
+            [A.REQUEST_INFORMATION, A.HOLD, A.SUBMIT_FOR_APPROVAL, A.RESOLVE],
+        ),
         (S.RESOLVED, capabilities_of(Role.SPECIALIST), []),
         (S.RESOLVED, {Capability.CLOSE, Capability.REOPEN}, [A.CLOSE, A.CLOSE_PENDING_FOLLOW_UP, A.REOPEN]),
         (S.CLOSED, {Capability.CLOSE}, []),

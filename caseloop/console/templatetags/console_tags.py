@@ -19,6 +19,7 @@ from caseloop.cases.choices import (
     RejectionReason,
 )
 from caseloop.cases.models import Case, CaseEvent
+from caseloop.customers.masking import mask_name
 
 register = template.Library()
 
@@ -69,3 +70,9 @@ def is_overdue(case: Case, now: dt.datetime) -> bool:
 def event_changes(event: CaseEvent) -> list[tuple[str, Any, Any]]:
     return [(name, pair[0], pair[1]) for name, pair in event.changes.items() if isinstance(pair, list) and len(pair) == 2]
 
+
+
+@register.filter
+def masked_name(name: str) -> str:
+    """The list shows names masked to roles that may not see personal data (张三 → 张*)."""
+    return mask_name(name)
