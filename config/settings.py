@@ -33,6 +33,10 @@ INSTALLED_APPS = [
     "caseloop.customers",
     "caseloop.products",
     "caseloop.cases",
+    "caseloop.notify",
+    "caseloop.intake",
+    "caseloop.api",
+    "caseloop.portal",
     "caseloop.console",
     "caseloop.demo",
 ]
@@ -126,6 +130,25 @@ WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
 
+# --- Cache (rate limits, idempotency locks): Redis when REDIS_URL is set, else per-process memory.
+REDIS_URL = env_str("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "caseloop"}
+    )
+}
+
+# --- Outgoing e-mail (acknowledgements, updates); the outbox retries when the server is down.
+EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "service@caseloop.example.cn")
+
 # --- Background work ------------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": env_str("CASELOOP_TASK_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
@@ -158,4 +181,10 @@ CASELOOP: dict[str, Any] = {
     "ATTACHMENT_MAX_BYTES": env_int("CASELOOP_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024),
     "ATTACHMENTS_PER_CASE": env_int("CASELOOP_ATTACHMENTS_PER_CASE", 20),
     "CASE_LIST_PAGE_SIZE": env_int("CASELOOP_CASE_LIST_PAGE_SIZE", 25),
+    # Public address of this installation, used in links sent to customers (tracking page).
+    "SITE_URL": env_str("CASELOOP_SITE_URL", "http://127.0.0.1:8000"),
+    # R1.5: the same customer, the same problem within this window → linked, not handled twice.
+    "INTAKE_LINK_WINDOW_HOURS": env_int("CASELOOP_INTAKE_LINK_WINDOW_HOURS", 72),
+    "INTAKE_LINK_SIMILARITY": float(env_str("CASELOOP_INTAKE_LINK_SIMILARITY", "0.5")),
+    "SMTP_TIMEOUT_SECONDS": env_int("CASELOOP_SMTP_TIMEOUT_SECONDS", 10),
 }

@@ -8,5 +8,8 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/", include("caseloop.api.urls")),
+    path("hooks/", include("caseloop.intake.hooks_urls")),
+    path("", include("caseloop.portal.urls")),
     path("", include("caseloop.console.urls")),
 ]

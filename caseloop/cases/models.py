@@ -112,6 +112,9 @@ class Case(TimeStampedModel):
             models.Index(fields=["priority", "-received_at"], name="case_priority_received"),
             models.Index(fields=["channel", "-received_at"], name="case_channel_received"),
             models.Index(fields=["feedback_type", "-received_at"], name="case_type_received"),
+            # The overdue filter (`selectors.overdue_condition`: open statuses, deadline passed) and the SLA
+            # sweep: counted from this index alone instead of reading every case whose deadline has passed.
+            models.Index(fields=["status", "resolution_due_at"], name="case_status_due"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -236,7 +239,8 @@ class CaseSearchDocument(models.Model):
     `words` holds jieba search-mode tokens, `grams` character bigrams of each CJK run in order
     (so a phrase query finds any substring of two or more characters). Both are folded to
     simplified Chinese and lower case. The full-text index over them is database-specific:
-    an FTS5 table on SQLite, a GIN index on PostgreSQL (migration 0002).
+    an FTS5 table on SQLite (migration 0002); on PostgreSQL a stored generated tsvector column
+    `document`, unknown to the ORM, with a GIN index (migration 0003).
     """
 
     case = models.OneToOneField(Case, on_delete=models.CASCADE, primary_key=True, related_name="search_document")

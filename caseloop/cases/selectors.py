@@ -13,7 +13,7 @@ from django.db.models.expressions import RawSQL
 from caseloop.accounts.models import User
 from caseloop.cases import search
 from caseloop.cases.access import visible_cases
-from caseloop.cases.choices import RESOLVED_STATUSES
+from caseloop.cases.choices import RESOLVED_STATUSES, CaseStatus
 from caseloop.cases.models import Case, CaseEvent
 from caseloop.core import clock
 from caseloop.customers.normalize import normalize_phone
@@ -88,9 +88,14 @@ def case_list(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
     )
 
 
+# Every status but the resolved ones, spelled out: `status IN (…)` can be read from the index on
+# (status, resolution_due_at); `NOT status IN (…)` makes the database visit every past deadline.
+OPEN_STATUSES = tuple(status.value for status in CaseStatus if status not in RESOLVED_STATUSES)
+
+
 def overdue_condition() -> Q:
     """Open cases whose resolution deadline has passed (used by the list filter and the SLA sweep)."""
-    return Q(resolution_due_at__lt=clock.now()) & ~Q(status__in=RESOLVED_STATUSES)
+    return Q(status__in=OPEN_STATUSES, resolution_due_at__lt=clock.now())
 
 
 def text_condition(text: str) -> Q:
@@ -105,11 +110,8 @@ def text_condition(text: str) -> Q:
     if not terms:
         return Q(pk__in=[])
     if connection.vendor == "postgresql":
-        sql = (
-            "SELECT case_id FROM cases_casesearchdocument WHERE "
-            "(setweight(to_tsvector('simple'::regconfig, words), 'A') || "
-            "setweight(to_tsvector('simple'::regconfig, grams), 'B')) @@ to_tsquery('simple'::regconfig, %s)"
-        )
+        # `document` is the stored weighted tsvector of words and grams (migration 0003).
+        sql = "SELECT case_id FROM cases_casesearchdocument WHERE document @@ to_tsquery('simple'::regconfig, %s)"
         return Q(id__in=RawSQL(sql, [search.tsquery(terms)]))  # noqa: S611 - the query text is a bound parameter
     sql = "SELECT rowid FROM cases_case_fts WHERE cases_case_fts MATCH %s"
     return Q(id__in=RawSQL(sql, [search.fts5_match(terms)]))  # noqa: S611 - the query text is a bound parameter

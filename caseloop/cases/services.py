@@ -316,9 +316,13 @@ def case_add_note(*, case: Case, actor: User, text: str) -> CaseEvent:
 
 def case_add_message(
     *, case: Case, direction: str, channel: str, body: str, author: User | None = None, external_id: str = "",
-    sent_at: dt.datetime | None = None,
+    sent_at: dt.datetime | None = None, counts_as_response: bool = True,
 ) -> CaseMessage:
-    """Record a message to or from the customer on the case's timeline."""
+    """Record a message to or from the customer on the case's timeline.
+
+    An outbound message is the first response (R7.1) unless it is an automatic acknowledgement
+    (`counts_as_response=False`).
+    """
     body = body.strip()
     if not body:
         raise ApplicationError(_("The message is empty."), code="required", field="body")
@@ -330,7 +334,7 @@ def case_add_message(
         kind = EventKind.MESSAGE_IN if direction == MessageDirection.INBOUND else EventKind.MESSAGE_OUT
         _record(case, kind, actor=author, reason=body[:500], changes={"message_id": [None, message.pk]},
                 is_internal=False)
-        if direction == MessageDirection.OUTBOUND and case.first_responded_at is None:
+        if direction == MessageDirection.OUTBOUND and counts_as_response and case.first_responded_at is None:
             Case.objects.filter(pk=case.pk, first_responded_at__isnull=True).update(first_responded_at=message.sent_at)
     return message
 

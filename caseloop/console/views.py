@@ -30,7 +30,6 @@ from caseloop.cases.services import (
     UploadedAttachment,
     case_add_note,
     case_assign,
-    case_register,
     case_set_escalated,
     case_transition,
 )
@@ -39,6 +38,7 @@ from caseloop.core.errors import ApplicationError, NotFound
 from caseloop.customers.models import PersonalDataAccess
 from caseloop.customers.personal_data import customer_contact_for, may_see_personal_data
 from caseloop.customers.services import CustomerDetails
+from caseloop.intake.services import intake_register
 
 
 def _user(request: HttpRequest) -> User:
@@ -260,12 +260,16 @@ def case_entry_view(request: HttpRequest) -> HttpResponse:
         form = FastEntryForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                result = case_register(registration=_registration_from(form, request), registered_by=user)
+                result = intake_register(registration=_registration_from(form, request), registered_by=user)
             except ApplicationError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
                 case = result.case
                 messages.success(request, _("Case %(number)s registered.") % {"number": case.number})
+                if result.linked_to is not None:
+                    messages.info(request, _(
+                        "The same customer raised the same problem as %(number)s recently; this case was linked to it."
+                    ) % {"number": result.linked_to.number})
                 if case.is_entry_late:
                     messages.warning(request, _(
                         "This entry was recorded more than %(minutes)d minutes after the customer's contact."

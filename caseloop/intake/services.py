@@ -1,0 +1,237 @@
+"""The one intake service every channel goes through (R1): register, link, acknowledge.
+
+- `intake_register` turns a CaseRegistration into a case: the same customer raising the same
+  problem again within the link window is linked to the first case instead of being handled
+  twice (R1.5); a tracking code is issued and the acknowledgement queued (R1.2).
+- `intake_receive` stores a channel's raw message first (nothing lost after a 2xx), and
+  `intake_process` applies the channel's parser to it, quarantining what cannot be understood.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from caseloop.accounts.models import User
+from caseloop.cases import workflow
+from caseloop.cases.choices import FINISHED_STATUSES, CaseStatus, MessageDirection
+from caseloop.cases.models import Case
+from caseloop.cases.services import (
+    CaseRegistration,
+    case_add_attachment,
+    case_add_message,
+    case_register,
+    case_transition,
+)
+from caseloop.core import clock
+from caseloop.core.errors import ApplicationError
+from caseloop.intake import channels
+from caseloop.intake.linking import similarity
+from caseloop.intake.models import CaseTracking, InboundMessage, InboundOutcome, InboundStatus
+from caseloop.notify.models import Transport
+from caseloop.notify.services import outbox_enqueue
+
+logger = logging.getLogger(__name__)
+
+# Tracking codes avoid look-alike characters (0/O, 1/I/L) because customers type them from SMS.
+_TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+TRACKING_CODE_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    case: Case
+    created: bool
+    linked_to: Case | None = None
+    tracking_code: str = ""  # only when a case was created now; never stored in clear
+
+
+def intake_register(*, registration: CaseRegistration, registered_by: User | None = None) -> IntakeResult:
+    """Register feedback from any channel; one transaction, acknowledgement sent after commit."""
+    with transaction.atomic():
+        result = case_register(registration=registration, registered_by=registered_by)
+        case = result.case
+        if not result.created:
+            return IntakeResult(case=case, created=False)
+        tracking_code = _issue_tracking_code(case)
+        original = _earlier_case_of_same_problem(case)
+        if original is not None:
+            case_add_message(case=original, direction=MessageDirection.INBOUND, channel=case.channel,
+                             body=_("Raised again as %(number)s: %(content)s") % {"number": case.number,
+                                                                                  "content": case.content},
+                             sent_at=case.received_at)
+            case = case_transition(case=case, actor=None, action=workflow.Action.MARK_DUPLICATE, duplicate_of=original,
+                                   reason=_("The same customer raised the same problem within %(hours)d hours.")
+                                   % {"hours": settings.CASELOOP["INTAKE_LINK_WINDOW_HOURS"]})
+        _queue_acknowledgement(case, tracking_code, linked_to=original)
+    return IntakeResult(case=case, created=True, linked_to=original, tracking_code=tracking_code)
+
+
+def tracking_code_matches(case: Case, code: str) -> bool:
+    try:
+        expected = case.tracking.code_hash
+    except CaseTracking.DoesNotExist:
+        return False
+    return hmac.compare_digest(expected, _hash_code(code.strip().upper()))
+
+
+def _issue_tracking_code(case: Case) -> str:
+    code = "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(TRACKING_CODE_LENGTH))
+    CaseTracking.objects.create(case=case, code_hash=_hash_code(code))
+    return code
+
+
+def _hash_code(code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), code.encode(), hashlib.sha256).hexdigest()
+
+
+def _earlier_case_of_same_problem(case: Case) -> Case | None:
+    customer = case.customer
+    if customer.is_anonymous:
+        return None
+    window = dt.timedelta(hours=settings.CASELOOP["INTAKE_LINK_WINDOW_HOURS"])
+    candidates = (
+        Case.objects.filter(customer=customer, received_at__gte=case.received_at - window, pk__lt=case.pk)
+        .exclude(status__in=FINISHED_STATUSES)
+        .only("pk", "number", "subject", "content", "status")
+        .order_by("received_at")[:20]
+    )
+    threshold = settings.CASELOOP["INTAKE_LINK_SIMILARITY"]
+    text = f"{case.subject} {case.content}"
+    for candidate in candidates:
+        if similarity(text, f"{candidate.subject} {candidate.content}") >= threshold:
+            return candidate
+    return None
+
+
+def _queue_acknowledgement(case: Case, tracking_code: str, *, linked_to: Case | None) -> None:
+    """R1.2: tell the customer at once that we have it, with the number and how to follow it."""
+    email = case.customer.email
+    if not email:
+        return
+    track_url = settings.CASELOOP["SITE_URL"].rstrip("/") + "/track/"
+    with override(settings.LANGUAGE_CODE):
+        subject = _("[%(number)s] We have received your feedback") % {"number": case.number}
+        lines = [
+            _("Dear customer,"),
+            "",
+            _("We have received your feedback “%(subject)s” and registered it as case %(number)s.")
+            % {"subject": case.subject, "number": case.number},
+        ]
+        if linked_to is not None:
+            lines.append(_("It concerns the same matter as your case %(number)s, which is already being handled; "
+                           "we have added your new message to it.") % {"number": linked_to.number})
+        lines += [
+            _("You can follow it at %(url)s with the case number and the tracking code %(code)s.")
+            % {"url": track_url, "code": tracking_code},
+            "",
+            _("Please keep the case number in the subject when you reply."),
+        ]
+    outbox_enqueue(dedupe_key=f"ack:{case.number}", transport=Transport.EMAIL, recipient=email, subject=subject,
+                   body="\n".join(lines), case=case, is_automatic=True)
+
+
+# --- Raw messages from channels -----------------------------------------------------------------
+
+
+def intake_receive(
+    *, channel: str, source: str, payload: bytes, external_id: str = "", content_type: str = "",
+    received_at: dt.datetime | None = None,
+) -> tuple[InboundMessage, bool]:
+    """Store a channel's message as delivered; returns (message, created). Redelivery is a no-op.
+
+    Call this before answering the channel; process afterwards (`intake_process`, usually a task).
+    """
+    defaults = {"payload": payload, "content_type": content_type, "received_at": received_at or clock.now()}
+    if not external_id:
+        return InboundMessage.objects.create(channel=channel, source=source, **defaults), True
+    try:
+        with transaction.atomic():
+            return InboundMessage.objects.get_or_create(channel=channel, source=source, external_id=external_id,
+                                                        defaults=defaults)
+    except IntegrityError:  # a concurrent delivery of the same message won the insert
+        return InboundMessage.objects.get(channel=channel, source=source, external_id=external_id), False
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    status: str
+    outcome: str
+    case_number: str
+    reason: str
+
+
+def intake_process(message_id: int) -> ProcessResult:
+    """Apply the channel's parser to a stored message, once. Failures quarantine, never drop."""
+    with transaction.atomic():
+        message = InboundMessage.objects.select_for_update().get(pk=message_id)
+        if message.status != InboundStatus.RECEIVED:
+            return _result(message)
+        message.attempts += 1
+        try:
+            with transaction.atomic():
+                decision = _parse(message)
+                _apply(message, decision)
+        except (channels.UnprocessableMessage, ApplicationError) as exc:
+            message.status = InboundStatus.QUARANTINED
+            message.reason = str(exc)
+        except Exception as exc:  # one bad message must never stop the others (R1)
+            logger.exception("inbound message %s could not be processed", message.pk)
+            message.status = InboundStatus.QUARANTINED
+            message.reason = f"{type(exc).__name__}: {exc}"
+        message.processed_at = clock.now()
+        message.save()
+        return _result(message)
+
+
+def intake_requeue(message_id: int) -> ProcessResult:
+    """An admin re-processes a quarantined message (after fixing configuration or the parser)."""
+    updated = InboundMessage.objects.filter(pk=message_id, status=InboundStatus.QUARANTINED).update(
+        status=InboundStatus.RECEIVED, reason="")
+    if not updated:
+        raise ApplicationError(_("Only quarantined messages can be processed again."), code="not_quarantined")
+    return intake_process(message_id)
+
+
+def _parse(message: InboundMessage) -> channels.Decision:
+    parse = channels.PARSERS.get(message.channel)
+    if parse is None:
+        raise channels.UnprocessableMessage(f"no parser for channel {message.channel!r}")
+    return parse(message)
+
+
+def _apply(message: InboundMessage, decision: channels.Decision) -> None:
+    if isinstance(decision, channels.Ignore):
+        message.status, message.outcome, message.reason = InboundStatus.IGNORED, InboundOutcome.NONE, decision.reason
+        return
+    if isinstance(decision, channels.Reply):
+        case = Case.objects.filter(number=decision.case_number).first()
+        if case is None:
+            raise channels.UnprocessableMessage(f"case {decision.case_number} does not exist")
+        case_add_message(case=case, direction=MessageDirection.INBOUND, channel=message.channel, body=decision.body,
+                         external_id=message.external_id[:200], sent_at=message.received_at)
+        for upload in decision.attachments:
+            case_add_attachment(case=case, actor=None, upload=upload)
+        if case.status in (CaseStatus.NEEDS_INFORMATION,):
+            case_transition(case=case, actor=None, action=workflow.Action.INFORMATION_RECEIVED)
+        message.status, message.outcome, message.case = InboundStatus.PROCESSED, InboundOutcome.APPENDED, case
+        return
+    result = intake_register(registration=decision.registration)
+    message.status = InboundStatus.PROCESSED
+    message.case = result.case
+    message.outcome = InboundOutcome.LINKED if result.linked_to else (
+        InboundOutcome.CREATED if result.created else InboundOutcome.APPENDED)
+
+
+def _result(message: InboundMessage) -> ProcessResult:
+    return ProcessResult(status=message.status, outcome=message.outcome,
+                         case_number=message.case.number if message.case else "", reason=message.reason)

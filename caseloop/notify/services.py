@@ -1,0 +1,106 @@
+"""The outbox: queue in the caller's transaction, deliver after commit, retry with back-off."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+
+from caseloop.cases.choices import MessageDirection
+from caseloop.cases.models import Case
+from caseloop.cases.services import case_add_message
+from caseloop.core import clock
+from caseloop.notify.models import OutboxMessage, OutboxStatus
+from caseloop.notify.transports import TransportError, transport_for
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+# A claim older than this belongs to a sender that died mid-send; the row is taken again.
+CLAIM_LEASE = dt.timedelta(minutes=5)
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    """1, 2, 4, … minutes, capped at 2 hours."""
+    return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 120))
+
+
+def outbox_enqueue(
+    *, dedupe_key: str, transport: str, recipient: str, body: str, subject: str = "", sender: str = "",
+    case: Case | None = None, headers: dict[str, str] | None = None, is_automatic: bool = True,
+) -> tuple[OutboxMessage, bool]:
+    """Queue a message inside the current transaction; the same `dedupe_key` is queued only once.
+
+    After commit the drain task is enqueued, so the message leaves as soon as a worker is free.
+    """
+    message, created = OutboxMessage.objects.get_or_create(
+        dedupe_key=dedupe_key,
+        defaults={"transport": transport, "recipient": recipient, "body": body, "subject": subject, "sender": sender,
+                  "case": case, "headers": headers or {}, "is_automatic": is_automatic,
+                  "next_attempt_at": clock.now()},
+    )
+    if created:
+        from caseloop.notify.tasks import drain_outbox
+
+        transaction.on_commit(lambda: drain_outbox.enqueue())
+    return message, created
+
+
+@dataclass(frozen=True)
+class DrainResult:
+    sent: int
+    retried: int
+    failed: int
+
+
+def outbox_drain(*, limit: int = 100) -> DrainResult:
+    """Send what is due, one claim at a time; safe to run in several workers at once."""
+    sent = retried = failed = 0
+    for _ in range(limit):
+        message = _claim_next()
+        if message is None:
+            break
+        outcome = _deliver(message)
+        sent += outcome == "sent"
+        retried += outcome == "retry"
+        failed += outcome == "failed"
+    return DrainResult(sent=sent, retried=retried, failed=failed)
+
+
+def _claim_next() -> OutboxMessage | None:
+    now = clock.now()
+    due = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=OutboxStatus.SENDING, claimed_at__lt=now - CLAIM_LEASE)
+    candidate = OutboxMessage.objects.filter(due).order_by("next_attempt_at", "id").values_list("pk", flat=True).first()
+    if candidate is None:
+        return None
+    # The conditional UPDATE is the claim: only one drain wins a row, whatever the database.
+    claimed = OutboxMessage.objects.filter(due, pk=candidate).update(status=OutboxStatus.SENDING, claimed_at=now)
+    if not claimed:
+        return _claim_next()
+    return OutboxMessage.objects.select_related("case").get(pk=candidate)
+
+
+def _deliver(message: OutboxMessage) -> str:
+    now = clock.now()
+    attempts = message.attempts + 1
+    try:
+        transport_for(message.transport).send(message)
+    except TransportError as exc:
+        status = OutboxStatus.FAILED if attempts >= MAX_ATTEMPTS else OutboxStatus.PENDING
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            status=status, attempts=attempts, last_error=str(exc)[:2000], claimed_at=None,
+            next_attempt_at=now + _backoff(attempts))
+        logger.warning("outbox message %s: attempt %s failed: %s", message.pk, attempts, exc)
+        return "failed" if status == OutboxStatus.FAILED else "retry"
+    with transaction.atomic():
+        OutboxMessage.objects.filter(pk=message.pk).update(status=OutboxStatus.SENT, attempts=attempts, sent_at=now,
+                                                           claimed_at=None, last_error="")
+        if message.case is not None:
+            case_add_message(case=message.case, direction=MessageDirection.OUTBOUND, channel=message.case.channel,
+                             body=message.body, external_id=message.dedupe_key, sent_at=now,
+                             counts_as_response=not message.is_automatic)
+    return "sent"
