@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
-    # Tests use a file (not shared-cache memory) so that threads really contend for the lock.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-caseloop.sqlite3")}
+    # Tests use a file (not shared-cache memory) so that threads really contend for the lock;
+    # one per test run, so that two runs on one machine never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-caseloop-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"].setdefault("TEST", {})
     DATABASES["default"]["TEST"]["NAME"] = env_str("TEST_DATABASE_NAME", "test_caseloop")

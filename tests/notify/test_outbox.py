@@ -1,0 +1,127 @@
+"""The outbox against a real SMTP server: sent once, retried when the server is down, never lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+import time_machine
+from aiosmtpd.controller import Controller
+from django.db import connection
+from pytest_django import Settings
+
+from caseloop.cases.choices import EventKind
+from caseloop.notify.models import OutboxMessage, OutboxStatus, Transport
+from caseloop.notify.services import CLAIM_LEASE, outbox_drain, outbox_enqueue
+from tests.factories import register_case
+from tests.notify.conftest import Mailroom
+
+pytestmark = pytest.mark.django_db
+
+
+def _queue(key: str = "ack:1", **kw: object) -> OutboxMessage:
+    fields = {"transport": Transport.EMAIL, "recipient": "zhang@example.cn", "subject": "[CF1] 已收到",
+              "body": "您的反馈已收到。", "sender": "service@shop.example.cn", **kw}
+    message, _ = outbox_enqueue(dedupe_key=key, **fields)  # type: ignore[arg-type]
+    return message
+
+
+def test_a_queued_message_is_delivered_once_over_smtp(smtp_server: Mailroom) -> None:
+    case = register_case()
+    message = _queue(case=case)
+
+    first = outbox_drain()
+    second = outbox_drain()
+
+    assert (first.sent, second.sent) == (1, 0)
+    assert smtp_server.envelopes == [("service@shop.example.cn", ["zhang@example.cn"])]
+    received = smtp_server.messages[0]
+    assert received["To"] == "zhang@example.cn"
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.SENT
+    assert message.attempts == 1
+    # It is on the case's timeline, and an automatic acknowledgement is not the first response.
+    assert case.events.filter(kind=EventKind.MESSAGE_OUT).count() == 1
+    case.refresh_from_db()
+    assert case.first_responded_at is None
+
+
+def test_a_handlers_message_counts_as_the_first_response(smtp_server: Mailroom) -> None:
+    case = register_case()
+    _queue(case=case, is_automatic=False)
+
+    outbox_drain()
+
+    case.refresh_from_db()
+    assert case.first_responded_at is not None
+
+
+def test_the_same_notification_is_queued_only_once() -> None:
+    _queue("ack:CF1")
+    _queue("ack:CF1", body="另一条")
+
+    assert OutboxMessage.objects.count() == 1
+
+
+def test_when_the_server_is_down_the_message_waits_and_goes_out_when_it_is_back(
+    settings: Settings, smtp_port: int
+) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_port  # nothing listens yet
+    message = _queue()
+
+    down = outbox_drain()
+
+    message.refresh_from_db()
+    assert down.retried == 1
+    assert message.status == OutboxStatus.PENDING
+    assert message.attempts == 1
+    assert message.last_error
+    assert outbox_drain().sent == 0  # not due again before its back-off
+
+    mailroom = Mailroom()
+    controller = Controller(mailroom, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        with time_machine.travel(message.next_attempt_at + dt.timedelta(seconds=1), tick=False):
+            assert outbox_drain().sent == 1
+    finally:
+        controller.stop()
+    assert len(mailroom.messages) == 1
+
+
+def test_a_claim_left_by_a_crashed_sender_is_taken_again_after_the_lease(smtp_server: Mailroom) -> None:
+    message = _queue()
+    OutboxMessage.objects.filter(pk=message.pk).update(status=OutboxStatus.SENDING,
+                                                       claimed_at=message.next_attempt_at)
+
+    assert outbox_drain().sent == 0
+    with time_machine.travel(message.next_attempt_at + CLAIM_LEASE + dt.timedelta(seconds=1), tick=False):
+        assert outbox_drain().sent == 1
+    assert len(smtp_server.messages) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_drains_running_at_once_send_each_message_exactly_once(smtp_server: Mailroom) -> None:
+    for n in range(20):
+        _queue(f"k{n}", recipient=f"c{n}@example.cn")
+    barrier = threading.Barrier(4)
+    totals: list[int] = []
+
+    def drain() -> None:
+        barrier.wait()
+        try:
+            totals.append(outbox_drain().sent)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=drain) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(totals) == 20
+    assert sorted(rcpt[0] for _, rcpt in smtp_server.envelopes) == sorted(f"c{n}@example.cn" for n in range(20))
+    assert OutboxMessage.objects.filter(status=OutboxStatus.SENT).count() == 20
