@@ -189,4 +189,9 @@ CASELOOP: dict[str, Any] = {
     "INTAKE_LINK_WINDOW_HOURS": env_int("CASELOOP_INTAKE_LINK_WINDOW_HOURS", 72),
     "INTAKE_LINK_SIMILARITY": float(env_str("CASELOOP_INTAKE_LINK_SIMILARITY", "0.5")),
     "SMTP_TIMEOUT_SECONDS": env_int("CASELOOP_SMTP_TIMEOUT_SECONDS", 10),
+    # Periodic work enqueued by `caseloop scheduler`: name → (task, every N seconds).
+    "PERIODIC_JOBS": {
+        "drain_outbox": ("caseloop.notify.tasks.drain_outbox", 30),
+        "process_waiting_inbound": ("caseloop.intake.tasks.process_waiting_inbound", 60),
+    },
 }

@@ -193,6 +193,20 @@ def intake_process(message_id: int) -> ProcessResult:
         return _result(message)
 
 
+# A message younger than this is probably still in the hands of its own processing task.
+WAITING_GRACE = dt.timedelta(minutes=1)
+
+
+def intake_process_waiting(*, limit: int = 500) -> int:
+    """Process messages left in RECEIVED (their task was lost); returns how many were processed."""
+    waiting = InboundMessage.objects.filter(status=InboundStatus.RECEIVED,
+                                            received_at__lt=clock.now() - WAITING_GRACE)
+    ids = list(waiting.order_by("received_at").values_list("pk", flat=True)[:limit])
+    for message_id in ids:
+        intake_process(message_id)
+    return len(ids)
+
+
 def intake_requeue(message_id: int) -> ProcessResult:
     """An admin re-processes a quarantined message (after fixing configuration or the parser)."""
     updated = InboundMessage.objects.filter(pk=message_id, status=InboundStatus.QUARANTINED).update(

@@ -239,3 +239,20 @@ def test_a_reply_goes_onto_the_existing_case_and_ends_the_wait_for_information(t
     assert result.outcome == InboundOutcome.APPENDED
     assert case.messages.get().body == "凭证已拍照发送"
     assert case.status == "pending"
+
+
+def test_the_sweep_processes_messages_whose_task_was_lost_and_leaves_fresh_ones(test_channel_parser) -> None:  # type: ignore[no-untyped-def]
+    from caseloop.intake.services import intake_process_waiting
+
+    old, _ = intake_receive(channel=Channel.SMS, source="gw", external_id="old",
+                            payload="热水器不出热水|热水器点不着火|13700004444".encode(),
+                            received_at=clock.now() - dt.timedelta(minutes=5))
+    fresh, _ = intake_receive(channel=Channel.SMS, source="gw", external_id="fresh",
+                              payload="冰箱异响|冰箱夜里异响|13700005555".encode())
+
+    assert intake_process_waiting() == 1
+
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert old.status == InboundStatus.PROCESSED
+    assert fresh.status == InboundStatus.RECEIVED

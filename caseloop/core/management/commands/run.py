@@ -1,6 +1,6 @@
 """`caseloop run`: the one-command start of `make run`.
 
-Migrates, loads the demo data once, starts an in-process task worker thread and serves the site
+Migrates, loads the demo data once, starts an in-process task worker and scheduler and serves the site
 with waitress on 127.0.0.1:$PORT. Production runs web and worker as separate processes
 (docs/operations.md); this is for a laptop or a trial.
 """
@@ -40,6 +40,7 @@ class Command(BaseCommand):
             if summary.created:
                 self.stdout.write(f"Loaded demo data: {summary.cases} cases.")
         _start_worker_thread()
+        _start_scheduler_thread()
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(f"Caseloop is serving on {url}"))
         if not options["no_demo"]:
@@ -59,3 +60,9 @@ def _start_worker_thread() -> None:
     worker = Worker(queue_names=["*"], interval=1.0, batch=False, backend_name="default", startup_delay=False,
                     max_tasks=None, worker_id="caseloop-run", excluded_queue_names=[])
     threading.Thread(target=worker.run, name="caseloop-task-worker", daemon=True).start()
+
+
+def _start_scheduler_thread() -> None:
+    from caseloop.core.scheduler import run_forever
+
+    threading.Thread(target=run_forever, args=(threading.Event(),), name="caseloop-scheduler", daemon=True).start()
