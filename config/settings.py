@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # serves the Swagger UI of /api/docs from the package instead of a CDN
     "caseloop.core",
     "caseloop.accounts",
     "caseloop.customers",

@@ -12,7 +12,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.files.base import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from caseloop.accounts.models import Department, User
@@ -104,56 +104,72 @@ def case_register(*, registration: CaseRegistration, registered_by: User | None)
             existing = Case.objects.filter(channel=reg.channel, external_id=reg.external_id).first()
             if existing is not None:
                 return RegistrationResult(case=existing, created=False)
-        customer = customer_resolve(reg.customer)
-        product = _product_for(reg)
-        order = Order.objects.filter(order_number=reg.order_number.strip()).first() if reg.order_number else None
-        first_response_due_at = deadlines.first_response_due(reg.received_at)
-        case = Case.objects.create(
-            number=allocate_case_number(
-                prefix=settings.CASELOOP["CASE_NUMBER_PREFIX"], day=clock.local_date(recorded_at)
-            ),
-            status=CaseStatus.PENDING,
-            channel=reg.channel,
-            feedback_type=reg.feedback_type,
-            priority=reg.priority or Priority.MEDIUM,
-            external_id=reg.external_id.strip(),
-            subject=reg.subject.strip(),
-            content=reg.content.strip(),
-            expectation=reg.expectation.strip(),
-            evidence=reg.evidence.strip(),
-            customer=customer,
-            product=product,
-            product_description=reg.product_description.strip() or (str(product) if product else reg.product_model),
-            serial_number=reg.serial_number.strip(),
-            purchase_date=reg.purchase_date or (order.purchase_date if order else None),
-            purchase_voucher_number=reg.purchase_voucher_number.strip(),
-            service_name=reg.service_name.strip(),
-            order=order,
-            order_number=reg.order_number.strip(),
-            problem_occurred_at=reg.problem_occurred_at,
-            problem_location=reg.problem_location.strip(),
-            repair_date=reg.repair_date,
-            repair_location=reg.repair_location.strip(),
-            repair_technician_code=reg.repair_technician_code.strip(),
-            repair_work_done=reg.repair_work_done.strip(),
-            received_at=reg.received_at,
-            recorded_at=recorded_at,
-            is_entry_late=is_entry_late(channel=reg.channel, received_at=reg.received_at, recorded_at=recorded_at),
-            registered_by=registered_by,
-            department_id=reg.department_id,
-            first_response_due_at=first_response_due_at,
-            resolution_due_at=deadlines.resolution_due(first_response_due_at, reg.priority, clock.organisation_zone()),
-            special_group=reg.special_group,
-            needs_cross_department=reg.needs_cross_department,
-        )
-        _index_case(case)
-        _record(case, EventKind.CREATED, actor=registered_by, at=recorded_at, to_status=case.status,
-                is_internal=False, changes={"channel": [None, case.channel], "received_at": [None, reg.received_at.isoformat()]})
-        if reg.internal_note.strip():
-            _record(case, EventKind.NOTE, actor=registered_by, reason=reg.internal_note.strip())
-        for upload in reg.attachments:
-            _store_attachment(case, upload, actor=registered_by)
+        try:
+            # A savepoint: when a concurrent registration of the same external ID commits first
+            # (PostgreSQL), its number, customer and case roll back here and the first case is returned.
+            with transaction.atomic():
+                case = _create_case(reg, registered_by=registered_by, recorded_at=recorded_at)
+        except IntegrityError:
+            existing = (Case.objects.filter(channel=reg.channel, external_id=reg.external_id).first()
+                        if reg.external_id else None)
+            if existing is None:
+                raise
+            return RegistrationResult(case=existing, created=False)
     return RegistrationResult(case=case, created=True)
+
+
+def _create_case(reg: CaseRegistration, *, registered_by: User | None, recorded_at: dt.datetime) -> Case:
+    """Everything a new case is made of; call inside the registering transaction."""
+    customer = customer_resolve(reg.customer)
+    product = _product_for(reg)
+    order = Order.objects.filter(order_number=reg.order_number.strip()).first() if reg.order_number else None
+    first_response_due_at = deadlines.first_response_due(reg.received_at)
+    case = Case.objects.create(
+        number=allocate_case_number(
+            prefix=settings.CASELOOP["CASE_NUMBER_PREFIX"], day=clock.local_date(recorded_at)
+        ),
+        status=CaseStatus.PENDING,
+        channel=reg.channel,
+        feedback_type=reg.feedback_type,
+        priority=reg.priority or Priority.MEDIUM,
+        external_id=reg.external_id.strip(),
+        subject=reg.subject.strip(),
+        content=reg.content.strip(),
+        expectation=reg.expectation.strip(),
+        evidence=reg.evidence.strip(),
+        customer=customer,
+        product=product,
+        product_description=reg.product_description.strip() or (str(product) if product else reg.product_model),
+        serial_number=reg.serial_number.strip(),
+        purchase_date=reg.purchase_date or (order.purchase_date if order else None),
+        purchase_voucher_number=reg.purchase_voucher_number.strip(),
+        service_name=reg.service_name.strip(),
+        order=order,
+        order_number=reg.order_number.strip(),
+        problem_occurred_at=reg.problem_occurred_at,
+        problem_location=reg.problem_location.strip(),
+        repair_date=reg.repair_date,
+        repair_location=reg.repair_location.strip(),
+        repair_technician_code=reg.repair_technician_code.strip(),
+        repair_work_done=reg.repair_work_done.strip(),
+        received_at=reg.received_at,
+        recorded_at=recorded_at,
+        is_entry_late=is_entry_late(channel=reg.channel, received_at=reg.received_at, recorded_at=recorded_at),
+        registered_by=registered_by,
+        department_id=reg.department_id,
+        first_response_due_at=first_response_due_at,
+        resolution_due_at=deadlines.resolution_due(first_response_due_at, reg.priority, clock.organisation_zone()),
+        special_group=reg.special_group,
+        needs_cross_department=reg.needs_cross_department,
+    )
+    _index_case(case)
+    _record(case, EventKind.CREATED, actor=registered_by, at=recorded_at, to_status=case.status,
+            is_internal=False, changes={"channel": [None, case.channel], "received_at": [None, reg.received_at.isoformat()]})
+    if reg.internal_note.strip():
+        _record(case, EventKind.NOTE, actor=registered_by, reason=reg.internal_note.strip())
+    for upload in reg.attachments:
+        _store_attachment(case, upload, actor=registered_by)
+    return case
 
 
 def is_entry_late(*, channel: str, received_at: dt.datetime, recorded_at: dt.datetime) -> bool:

@@ -1,0 +1,103 @@
+"""`Idempotency-Key`: a retried request gets the first answer (same status, same body).
+
+The record is inserted first, under the unique (api_key, key), in the transaction that does the
+work. A concurrent request with the same key blocks on that insert (PostgreSQL) or on the write
+lock (SQLite) until the first commits, then finds the record and replays it. The same key with a
+different request is refused with 409.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from caseloop.api.errors import ApiError, canonical_json
+from caseloop.api.models import ApiKey, IdempotencyRecord
+
+MAX_KEY_LENGTH = 200
+HEADER = "Idempotency-Key"
+# Answers carry a secret the customer needs (the case's tracking code); records keep it sealed.
+SECRET_FIELD = "tracking_code"  # noqa: S105 - a field name, not a secret
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    is_replay: bool = False
+
+
+def request_fingerprint(*, method: str, path: str, payload: Any) -> str:
+    digest = hashlib.sha256()
+    digest.update(method.upper().encode() + b" " + path.encode() + b"\n")
+    digest.update(canonical_json(payload))
+    return digest.hexdigest()
+
+
+def run_idempotent(*, api_key: ApiKey, key: str | None, fingerprint: str, work: Callable[[], Answer]) -> Answer:
+    """Do `work` once per (api_key, key); without a key, just do it (in one transaction)."""
+    if key is None:
+        with transaction.atomic():
+            return work()
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise ApiError(422, "invalid_idempotency_key",
+                       _("The Idempotency-Key header must have 1 to %(n)d characters.") % {"n": MAX_KEY_LENGTH},
+                       field=HEADER)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(api_key=api_key, key=key, request_hash=fingerprint)
+        except IntegrityError:
+            return _replay(api_key, key, fingerprint)
+        answer = work()
+        body = dict(answer.body)
+        secret = body.get(SECRET_FIELD)
+        if secret:
+            body[SECRET_FIELD] = None  # put back, unsealed, on replay
+        record.status_code = answer.status
+        record.response_body = body
+        record.sealed_secret = _seal(record, secret) if secret else ""
+        record.save(update_fields=["status_code", "response_body", "sealed_secret"])
+    return answer
+
+
+def _replay(api_key: ApiKey, key: str, fingerprint: str) -> Answer:
+    record = IdempotencyRecord.objects.get(api_key=api_key, key=key)
+    if not hmac.compare_digest(record.request_hash, fingerprint):
+        raise ApiError(409, "idempotency_key_reused",
+                       _("This Idempotency-Key was used for a different request."), field=HEADER)
+    body = dict(record.response_body)
+    if record.sealed_secret:
+        body[SECRET_FIELD] = _unseal(record, record.sealed_secret)
+    return Answer(status=record.status_code, body=body, is_replay=True)
+
+
+def _pad(record: IdempotencyRecord, length: int) -> bytes:
+    # A key stream unique to this record, derived from SECRET_KEY: a database dump alone does not
+    # reveal the tracking code (the case keeps only an HMAC of it, for the same reason).
+    seed = f"caseloop.api.idempotency:{record.api_key_id}:{record.key}".encode()
+    stream = b""
+    counter = 0
+    while len(stream) < length:
+        stream += hmac.new(settings.SECRET_KEY.encode(), seed + counter.to_bytes(4, "big"), hashlib.sha256).digest()
+        counter += 1
+    return stream[:length]
+
+
+def _seal(record: IdempotencyRecord, secret: str) -> str:
+    data = secret.encode()
+    return base64.b64encode(bytes(a ^ b for a, b in zip(data, _pad(record, len(data)), strict=True))).decode()
+
+
+def _unseal(record: IdempotencyRecord, sealed: str) -> str:
+    data = base64.b64decode(sealed)
+    return bytes(a ^ b for a, b in zip(data, _pad(record, len(data)), strict=True)).decode()

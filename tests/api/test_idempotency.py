@@ -1,0 +1,119 @@
+"""Idempotency-Key (caseloop/api/idempotency.py): retries get the first answer, never a second case."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from caseloop.api.models import IdempotencyRecord
+from caseloop.cases.models import Case, CaseMessage
+from tests.api.conftest import ApiClient, Key, attachment, case_payload
+
+
+@pytest.mark.django_db
+def test_a_retry_with_the_same_key_and_body_gets_the_first_answer(api: ApiClient) -> None:
+    first = api.post("/cases", case_payload(), headers={"Idempotency-Key": "order-42"})
+
+    retry = api.post("/cases", case_payload(), headers={"Idempotency-Key": "order-42"})
+
+    assert (retry.status_code, retry.json()) == (first.status_code, first.json()) == (201, first.json())
+    assert retry.json()["tracking_code"]  # the customer's code survives the replay
+    assert retry["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert Case.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_same_key_with_another_body_is_refused_with_409(api: ApiClient) -> None:
+    api.post("/cases", case_payload(), headers={"Idempotency-Key": "order-43"})
+
+    response = api.post("/cases", case_payload(subject="另一个问题"), headers={"Idempotency-Key": "order-43"})
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "idempotency_key_reused"
+    assert response.json()["error"]["field"] == "Idempotency-Key"
+    assert Case.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_same_key_from_another_api_key_is_another_request(make_key: Callable[..., Key]) -> None:
+    for api_key in (make_key(), make_key()):
+        assert api_key.client().post("/cases", case_payload(), headers={"Idempotency-Key": "k-1"}).status_code == 201
+
+    assert Case.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_refused_request_is_not_remembered_so_the_corrected_retry_goes_through(api: ApiClient) -> None:
+    bad = api.post("/cases", case_payload(attachments=[attachment(name="x.exe")]), headers={"Idempotency-Key": "k-2"})
+    assert bad.status_code == 422
+
+    good = api.post("/cases", case_payload(), headers={"Idempotency-Key": "k-2"})
+
+    assert good.status_code == 201
+    assert Case.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_tracking_code_is_not_kept_in_clear(api: ApiClient) -> None:
+    code = api.post("/cases", case_payload(), headers={"Idempotency-Key": "k-3"}).json()["tracking_code"]
+
+    record = IdempotencyRecord.objects.get()
+
+    assert record.response_body["tracking_code"] is None
+    assert record.sealed_secret
+    assert code not in str(IdempotencyRecord.objects.values().get())
+
+
+@pytest.mark.django_db
+def test_an_over_long_key_is_refused(api: ApiClient) -> None:
+    response = api.post("/cases", case_payload(), headers={"Idempotency-Key": "k" * 201})
+
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "Idempotency-Key"
+    assert not Case.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_retried_message_is_added_once(api: ApiClient) -> None:
+    number = api.post("/cases", case_payload()).json()["number"]
+
+    answers = [api.post(f"/cases/{number}/messages", {"body": "补充说明"}, headers={"Idempotency-Key": "m-1"})
+               for _ in range(2)]
+
+    assert answers[0].json() == answers[1].json()
+    assert [answer.status_code for answer in answers] == [201, 201]
+    assert CaseMessage.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_with_the_same_key_create_one_case(key: Key) -> None:
+    api = key.client()
+    answers: list[Any] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def send() -> None:
+        try:
+            start.wait()
+            answers.append(api.post("/cases", case_payload(), headers={"Idempotency-Key": "burst-1"}))
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Case.objects.count() == 1
+    number = Case.objects.get().number
+    assert [(answer.status_code, answer.json()["number"]) for answer in answers] == [(201, number)] * 6
+    assert sum(answer.get("Idempotent-Replayed") == "true" for answer in answers) == 5
