@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test lint typecheck check install install-dev browser lock messages bench clean
+.PHONY: run test lint typecheck check install install-dev browser test-services lock messages bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,17 +16,21 @@ $(VENV)/.installed-base: requirements/base.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-# Everything the tests need: pinned dev dependencies and Debian's chromium for the browser tests.
+# Everything the tests need: pinned dev dependencies, Debian's chromium (browser tests) and dovecot (e-mail tests).
 $(VENV)/.installed-dev: requirements/dev.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements/dev.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(VENV)/.installed-base $@
 
 install: $(VENV)/.installed-base
-install-dev: $(VENV)/.installed-dev browser
+install-dev: $(VENV)/.installed-dev browser test-services
 
 browser:
 	@bash scripts/ensure-chromium.sh
+
+# Debian's dovecot-imapd: the e-mail tests start their own IMAP server with it.
+test-services:
+	@bash scripts/ensure-test-services.sh
 
 ## Serve the console with the embedded SQLite database, demo data and an in-process worker.
 run: install

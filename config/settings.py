@@ -194,5 +194,6 @@ CASELOOP: dict[str, Any] = {
     "PERIODIC_JOBS": {
         "drain_outbox": ("caseloop.notify.tasks.drain_outbox", 30),
         "process_waiting_inbound": ("caseloop.intake.tasks.process_waiting_inbound", 60),
+        "poll_mailboxes": ("caseloop.intake.tasks.poll_mailboxes", 60),
     },
 }

@@ -15,6 +15,7 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
+from email.utils import make_msgid, parseaddr
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -23,7 +24,7 @@ from django.utils.translation import override
 
 from caseloop.accounts.models import User
 from caseloop.cases import workflow
-from caseloop.cases.choices import FINISHED_STATUSES, CaseStatus, MessageDirection
+from caseloop.cases.choices import FINISHED_STATUSES, CaseStatus, Channel, MessageDirection
 from caseloop.cases.models import Case
 from caseloop.cases.services import (
     CaseRegistration,
@@ -36,7 +37,7 @@ from caseloop.core import clock
 from caseloop.core.errors import ApplicationError
 from caseloop.intake import channels
 from caseloop.intake.linking import similarity
-from caseloop.intake.models import CaseTracking, InboundMessage, InboundOutcome, InboundStatus
+from caseloop.intake.models import CaseTracking, InboundMessage, InboundOutcome, InboundStatus, Mailbox
 from caseloop.notify.models import Transport
 from caseloop.notify.services import outbox_enqueue
 
@@ -55,8 +56,16 @@ class IntakeResult:
     tracking_code: str = ""  # only when a case was created now; never stored in clear
 
 
-def intake_register(*, registration: CaseRegistration, registered_by: User | None = None) -> IntakeResult:
-    """Register feedback from any channel; one transaction, acknowledgement sent after commit."""
+def intake_register(
+    *, registration: CaseRegistration, registered_by: User | None = None, acknowledge: bool = True,
+    reply_from: str = "", in_reply_to: str = "",
+) -> IntakeResult:
+    """Register feedback from any channel; one transaction, acknowledgement sent after commit.
+
+    `acknowledge=False` is for bulk imports of historical cases: their customers are not mailed.
+    `reply_from`: the address the acknowledgement leaves from (an e-mail case: the mailbox the
+    customer wrote to); `in_reply_to`: the Message-ID it answers, so mail clients thread it.
+    """
     with transaction.atomic():
         result = case_register(registration=registration, registered_by=registered_by)
         case = result.case
@@ -72,7 +81,9 @@ def intake_register(*, registration: CaseRegistration, registered_by: User | Non
             case = case_transition(case=case, actor=None, action=workflow.Action.MARK_DUPLICATE, duplicate_of=original,
                                    reason=_("The same customer raised the same problem within %(hours)d hours.")
                                    % {"hours": settings.CASELOOP["INTAKE_LINK_WINDOW_HOURS"]})
-        _queue_acknowledgement(case, tracking_code, linked_to=original)
+        if acknowledge:
+            _queue_acknowledgement(case, tracking_code, linked_to=original, sender=reply_from,
+                                   in_reply_to=in_reply_to)
     return IntakeResult(case=case, created=True, linked_to=original, tracking_code=tracking_code)
 
 
@@ -113,8 +124,14 @@ def _earlier_case_of_same_problem(case: Case) -> Case | None:
     return None
 
 
-def _queue_acknowledgement(case: Case, tracking_code: str, *, linked_to: Case | None) -> None:
-    """R1.2: tell the customer at once that we have it, with the number and how to follow it."""
+def _queue_acknowledgement(
+    case: Case, tracking_code: str, *, linked_to: Case | None, sender: str = "", in_reply_to: str = "",
+) -> None:
+    """R1.2: tell the customer at once that we have it, with the number and how to follow it.
+
+    The Message-ID lets the e-mail channel thread the customer's answer (In-Reply-To) into the
+    case; Auto-Submitted keeps auto-responders from answering it (RFC 3834: no mail loops).
+    """
     email = case.customer.email
     if not email:
         return
@@ -136,8 +153,12 @@ def _queue_acknowledgement(case: Case, tracking_code: str, *, linked_to: Case | 
             "",
             _("Please keep the case number in the subject when you reply."),
         ]
+    domain = (parseaddr(sender or settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "caseloop.invalid").lower()
+    headers = {"Message-ID": make_msgid(idstring=case.number, domain=domain), "Auto-Submitted": "auto-replied"}
+    if in_reply_to:
+        headers["In-Reply-To"] = headers["References"] = f"<{in_reply_to}>"
     outbox_enqueue(dedupe_key=f"ack:{case.number}", transport=Transport.EMAIL, recipient=email, subject=subject,
-                   body="\n".join(lines), case=case, is_automatic=True)
+                   body="\n".join(lines), case=case, sender=sender, headers=headers, is_automatic=True)
 
 
 # --- Raw messages from channels -----------------------------------------------------------------
@@ -239,11 +260,21 @@ def _apply(message: InboundMessage, decision: channels.Decision) -> None:
             case_transition(case=case, actor=None, action=workflow.Action.INFORMATION_RECEIVED)
         message.status, message.outcome, message.case = InboundStatus.PROCESSED, InboundOutcome.APPENDED, case
         return
-    result = intake_register(registration=decision.registration)
+    reply_from, in_reply_to = _reply_route(message)
+    result = intake_register(registration=decision.registration, reply_from=reply_from, in_reply_to=in_reply_to)
     message.status = InboundStatus.PROCESSED
     message.case = result.case
     message.outcome = InboundOutcome.LINKED if result.linked_to else (
         InboundOutcome.CREATED if result.created else InboundOutcome.APPENDED)
+
+
+def _reply_route(message: InboundMessage) -> tuple[str, str]:
+    """An e-mail is acknowledged from the mailbox it reached, in reply to its Message-ID."""
+    if message.channel != Channel.EMAIL:
+        return "", ""
+    address = Mailbox.objects.filter(name=message.source).values_list("address", flat=True).first() or ""
+    in_reply_to = "" if message.external_id.startswith("sha256:") else message.external_id
+    return address, in_reply_to
 
 
 def _result(message: InboundMessage) -> ProcessResult:

@@ -17,3 +17,13 @@ def process_waiting_inbound() -> dict[str, int]:
     from caseloop.intake.services import intake_process_waiting
 
     return {"processed": intake_process_waiting()}
+
+
+@task()
+def poll_mailboxes() -> dict[str, int]:
+    """Fetch new mail from every active mailbox once (see caseloop.intake.mail.imap)."""
+    from caseloop.intake.mail.imap import mailboxes_poll
+
+    reports = mailboxes_poll()
+    return {"mailboxes": len(reports), "messages": sum(len(r.results) for r in reports),
+            "failed_mailboxes": sum(bool(r.error) for r in reports)}
