@@ -1,3 +1,9 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from caseloop.intake import hooks
+
+app_name = "hooks"
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("<slug:channel>/<slug:key>/", hooks.receive, name="receive"),
+]
