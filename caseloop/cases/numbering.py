@@ -25,15 +25,25 @@ def format_case_number(prefix: str, day: dt.date, value: int) -> str:
 
 def allocate_case_number(*, prefix: str, day: dt.date) -> str:
     """The next number for `day`. Call inside the transaction that creates the case."""
+    return allocate_case_numbers(prefix=prefix, day=day, count=1)[0]
+
+
+def allocate_case_numbers(*, prefix: str, day: dt.date, count: int) -> list[str]:
+    """`count` consecutive numbers for `day` (bulk import takes a block at once).
+
+    Call inside the transaction that creates the cases.
+    """
+    if count < 1:
+        raise ValueError("count must be at least 1")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("allocate_case_number must run inside the registering transaction")
     counters = CaseNumberSequence.objects.filter(prefix=prefix, day=day)
-    if not counters.update(last_value=F("last_value") + 1):
+    if not counters.update(last_value=F("last_value") + count):
         try:
             with transaction.atomic():
-                CaseNumberSequence.objects.create(prefix=prefix, day=day, last_value=1)
+                CaseNumberSequence.objects.create(prefix=prefix, day=day, last_value=count)
         except IntegrityError:
-            # Another registration created today's counter first; take the next value after it.
-            counters.update(last_value=F("last_value") + 1)
-    value = counters.values_list("last_value", flat=True).get()
-    return format_case_number(prefix, day, value)
+            # Another registration created today's counter first; take the next values after it.
+            counters.update(last_value=F("last_value") + count)
+    last = counters.values_list("last_value", flat=True).get()
+    return [format_case_number(prefix, day, value) for value in range(last - count + 1, last + 1)]

@@ -54,8 +54,8 @@ def customer_resolve(details: CustomerDetails) -> Customer:
         return Customer.objects.create(is_anonymous=True, name="", region=details.region.strip())
     customer = None if details.is_anonymous else customer_find(details)
     if customer is None:
-        return Customer.objects.create(**_fields_from(details), is_anonymous=details.is_anonymous)
-    missing = {name: value for name, value in _fields_from(details).items() if value and not getattr(customer, name)}
+        return Customer.objects.create(**customer_fields(details), is_anonymous=details.is_anonymous)
+    missing = {name: value for name, value in customer_fields(details).items() if value and not getattr(customer, name)}
     if missing:
         for name, value in missing.items():
             setattr(customer, name, value)
@@ -63,7 +63,8 @@ def customer_resolve(details: CustomerDetails) -> Customer:
     return customer
 
 
-def _fields_from(details: CustomerDetails) -> dict[str, str]:
+def customer_fields(details: CustomerDetails) -> dict[str, str]:
+    """The Customer columns these details fill, normalised contact points included."""
     return {
         "name": details.name.strip(),
         "phone": details.phone.strip(),

@@ -8,6 +8,7 @@ module; these defaults follow the process documents (high 3, medium 7, low 10 wo
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 import chinese_calendar
 
@@ -15,6 +16,7 @@ RESOLUTION_WORKING_DAYS = {"high": 3, "medium": 7, "low": 10}
 FIRST_RESPONSE_HOURS = 48
 
 
+@lru_cache(maxsize=4096)  # chinese_calendar scans its whole table on every call
 def is_working_day(day: dt.date) -> bool:
     try:
         return bool(chinese_calendar.is_workday(day))
