@@ -2,7 +2,7 @@
 
 zh_Hans is the catalogue translators edit (caseloop/locale/zh_Hans/LC_MESSAGES/django.po).
 zh_Hant is derived from it with OpenCC (Simplified → Traditional, Taiwan phrasing), unless a
-zh_Hant entry was translated by hand (marked with the comment "manual"). English is the source
+zh_Hant entry was translated by hand (marked with the translator comment "# manual"). English is the source
 language and needs no catalogue. Then both are compiled to .mo (committed, so no gettext is
 needed to run Caseloop).
 
@@ -34,7 +34,7 @@ def main() -> int:
     to_traditional = opencc.OpenCC("s2twp")
     source = {entry.msgid: entry for entry in simplified}
     for entry in traditional:
-        if "manual" in (entry.comment or ""):
+        if "manual" in (entry.tcomment or "") or "manual" in (entry.comment or ""):
             continue
         original = source.get(entry.msgid)
         if original is None:

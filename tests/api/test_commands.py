@@ -59,7 +59,7 @@ def test_create_refuses_what_it_cannot_honour(args: list[str]) -> None:
 
 
 def test_a_name_that_is_not_a_slug_is_refused() -> None:
-    with pytest.raises(CommandError, match="name"):
+    with pytest.raises(CommandError, match="密钥名称"):
         _run("create", "--name", "my key!", "--scopes", "cases:read")
 
     assert not ApiKey.objects.exists()

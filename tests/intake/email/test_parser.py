@@ -231,7 +231,7 @@ def test_a_message_with_only_a_photo_becomes_a_case() -> None:
     result = ingest(multipart(attachment(JPEG, "IMG_0001.jpg", maintype="image", subtype="jpeg"), subject=""))
 
     case = Case.objects.get(number=result.case)
-    assert case.subject == "E-mail from zhang@example.cn"
+    assert case.subject == "来自 zhang@example.cn 的邮件"
     assert "IMG_0001.jpg" in case.content
     assert case.attachments.count() == 1
 

@@ -131,11 +131,11 @@ def test_validation_report_names_row_and_column_and_bad_rows_do_not_stop_good_ro
         call_command("import", "cases", str(path), stdout=(out := io.StringIO()))
 
     report = out.getvalue()
-    assert "row 3, column 标题 (E): the subject is missing" in report
-    assert "row 4, column 接收时间 (G): the date and time cannot be read “下周二”" in report
-    assert "row 5, column 渠道 (J): unknown channel “信鸽”" in report
-    assert "row 6, column 邮箱 (D): not a valid e-mail address “not-an-address”" in report
-    assert "row 8, column 工单号 (A): the same external ID as row 2" in report
+    assert "第 3 行，标题 (E) 列: 缺少主题" in report
+    assert "第 4 行，接收时间 (G) 列: 无法识别日期时间 “下周二”" in report
+    assert "第 5 行，渠道 (J) 列: 未知渠道 “信鸽”" in report
+    assert "第 6 行，邮箱 (D) 列: 不是有效的电子邮箱地址 “not-an-address”" in report
+    assert "第 8 行，工单号 (A) 列: 外部编号与第 2 行重复" in report
     assert "7 rows: 2 created, 0 already present, 5 invalid" in report
     assert set(Case.objects.values_list("external_id", flat=True)) == {"OLD-0001", "OLD-0006"}
 
