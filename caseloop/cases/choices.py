@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CaseStatus(models.TextChoices):
@@ -86,7 +87,7 @@ class RejectionReason(models.TextChoices):
 class SpecialGroup(models.TextChoices):
     NONE = "", _("None")
     ELDERLY = "elderly", _("Elderly")
-    DISABLED = "disabled", _("Disabled")
+    DISABLED = "disabled", pgettext_lazy("special group", "Disabled")
     MINOR = "minor", _("Minor")
     PREGNANT = "pregnant", _("Pregnant")
     OTHER = "other", _("Other vulnerable group")
