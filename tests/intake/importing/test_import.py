@@ -46,7 +46,7 @@ def test_csv_in_utf8_with_bom_creates_cases_without_mailing_customers(tmp_path: 
 
     output = _import(path)
 
-    assert "2 rows: 2 created, 0 already present, 0 invalid" in output
+    assert "共 2 行：新建 2 条，已存在 0 条，无效 0 条" in output
     case = Case.objects.get(external_id="OLD-0001")
     assert case.channel == Channel.PHONE
     assert case.subject == "洗衣机噪音大（1）"
@@ -64,7 +64,7 @@ def test_csv_in_gb18030_is_detected(tmp_path: Path) -> None:
 
     output = _import(path)
 
-    assert "(gb18030)" in output
+    assert "（gb18030）" in output
     assert Case.objects.get(external_id="OLD-0001").subject == "冰箱不制冷"
     assert Case.objects.count() == 2
 
@@ -127,7 +127,7 @@ def test_validation_report_names_row_and_column_and_bad_rows_do_not_stop_good_ro
     ]
     path = _csv(tmp_path / "mixed.csv", rows)
 
-    with pytest.raises(CommandError, match="5 row"):
+    with pytest.raises(CommandError, match="有 5 行未导入"):
         call_command("import", "cases", str(path), stdout=(out := io.StringIO()))
 
     report = out.getvalue()
@@ -146,7 +146,7 @@ def test_dry_run_creates_nothing(tmp_path: Path) -> None:
 
     output = _import(path, "--dry-run")
 
-    assert "2 would be created" in output
+    assert "将新建 2 条" in output
     assert not Case.objects.exists()
 
 
@@ -157,7 +157,7 @@ def test_second_run_creates_nothing_new(tmp_path: Path) -> None:
 
     output = _import(path)
 
-    assert "7 rows: 0 created, 7 already present, 0 invalid" in output
+    assert "共 7 行：新建 0 条，已存在 7 条，无效 0 条" in output
     assert Case.objects.count() == 7
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -45,7 +46,8 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: {exc}") from exc
         columns = ", ".join(f"{importing.column_name(table.header, i)} → {name}" for name, i in sorted(
             mapping.items(), key=lambda item: item[1]))
-        self.stdout.write(f"{path.name}: {len(table.rows)} rows ({table.encoding}); columns: {columns}")
+        self.stdout.write(_("%(file)s: %(n)d rows (%(encoding)s); columns: %(columns)s")
+                          % {"file": path.name, "n": len(table.rows), "encoding": table.encoding, "columns": columns})
 
         # The bar goes to stderr and only to a terminal, so piped reports stay clean.
         console = Console(file=sys.stderr)
@@ -59,10 +61,15 @@ class Command(BaseCommand):
 
         for problem in summary.problems:
             self.stdout.write(f"  {problem}")
-        verb = "would be created" if options["dry_run"] else "created"
         rate = summary.total / elapsed if elapsed else 0.0
-        self.stdout.write(f"{summary.total} rows: {summary.created} {verb}, {summary.already_present} already present, "
-                          f"{summary.invalid} invalid ({elapsed:.1f} s, {rate:.0f} rows/s)"
-                          + (" — dry run, nothing written" if options["dry_run"] else ""))
+        figures = {"total": summary.total, "created": summary.created, "present": summary.already_present,
+                   "invalid": summary.invalid, "seconds": elapsed, "rate": rate}
+        if options["dry_run"]:
+            line = _("%(total)d rows: %(created)d would be created, %(present)d already present, %(invalid)d invalid "
+                     "(%(seconds).1f s, %(rate).0f rows/s) — dry run, nothing written")
+        else:
+            line = _("%(total)d rows: %(created)d created, %(present)d already present, %(invalid)d invalid "
+                     "(%(seconds).1f s, %(rate).0f rows/s)")
+        self.stdout.write(line % figures)
         if summary.invalid:
-            raise CommandError(f"{summary.invalid} row(s) were not imported; see the problems above.")
+            raise CommandError(_("%(n)d row(s) were not imported; see the problems above.") % {"n": summary.invalid})
