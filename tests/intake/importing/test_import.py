@@ -136,7 +136,7 @@ def test_validation_report_names_row_and_column_and_bad_rows_do_not_stop_good_ro
     assert "第 5 行，渠道 (J) 列: 未知渠道 “信鸽”" in report
     assert "第 6 行，邮箱 (D) 列: 不是有效的电子邮箱地址 “not-an-address”" in report
     assert "第 8 行，工单号 (A) 列: 外部编号与第 2 行重复" in report
-    assert "7 rows: 2 created, 0 already present, 5 invalid" in report
+    assert "共 7 行：新建 2 条，已存在 0 条，无效 5 条" in report
     assert set(Case.objects.values_list("external_id", flat=True)) == {"OLD-0001", "OLD-0006"}
 
 
