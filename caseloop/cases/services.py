@@ -124,6 +124,10 @@ def _create_case(reg: CaseRegistration, *, registered_by: User | None, recorded_
     product = _product_for(reg)
     order = Order.objects.filter(order_number=reg.order_number.strip()).first() if reg.order_number else None
     first_response_due_at = deadlines.first_response_due(reg.received_at)
+    product_description = reg.product_description.strip() or (str(product) if product else reg.product_model)
+    # Segmenting the text (jieba) is pure CPU: done before the number is allocated, because the
+    # counter row stays locked until commit and every concurrent registration waits on it.
+    terms = search.index_terms(reg.subject.strip(), reg.content.strip(), product_description, reg.order_number.strip())
     case = Case.objects.create(
         number=allocate_case_number(
             prefix=settings.CASELOOP["CASE_NUMBER_PREFIX"], day=clock.local_date(recorded_at)
@@ -139,7 +143,7 @@ def _create_case(reg: CaseRegistration, *, registered_by: User | None, recorded_
         evidence=reg.evidence.strip(),
         customer=customer,
         product=product,
-        product_description=reg.product_description.strip() or (str(product) if product else reg.product_model),
+        product_description=product_description,
         serial_number=reg.serial_number.strip(),
         purchase_date=reg.purchase_date or (order.purchase_date if order else None),
         purchase_voucher_number=reg.purchase_voucher_number.strip(),
@@ -162,7 +166,8 @@ def _create_case(reg: CaseRegistration, *, registered_by: User | None, recorded_
         special_group=reg.special_group,
         needs_cross_department=reg.needs_cross_department,
     )
-    _index_case(case)
+    # A new case has no search document yet: a plain insert, not update_or_create's lookup.
+    CaseSearchDocument.objects.create(case=case, words=terms.words, grams=terms.grams)
     _record(case, EventKind.CREATED, actor=registered_by, at=recorded_at, to_status=case.status,
             is_internal=False, changes={"channel": [None, case.channel], "received_at": [None, reg.received_at.isoformat()]})
     if reg.internal_note.strip():
