@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
@@ -12,6 +9,7 @@ from ninja.security import HttpBearer
 from caseloop.api.errors import ApiError
 from caseloop.api.models import ApiKey
 from caseloop.api.services import apikey_authenticate, apikey_touch
+from caseloop.core import ratelimit
 
 RATE_WINDOW_SECONDS = 60
 
@@ -36,22 +34,12 @@ class ApiKeyAuth(HttpBearer):
 
 
 def check_rate_limit(api_key: ApiKey) -> None:
-    """A fixed one-minute window per key in the cache (Redis when REDIS_URL is set, so the count is
-    shared by every worker process; per process otherwise)."""
+    """A one-minute window per key, counted in the shared cache (Redis when REDIS_URL is set)."""
     limit = api_key.rate_limit_per_minute
     if not limit:
         return
-    now = time.time()
-    window = int(now // RATE_WINDOW_SECONDS)
-    cache_key = f"caseloop:api-rate:{api_key.pk}:{window}"
-    cache.add(cache_key, 0, timeout=RATE_WINDOW_SECONDS + 5)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=RATE_WINDOW_SECONDS + 5)
-        count = 1
-    if count > limit:
-        retry_after = max(1, int((window + 1) * RATE_WINDOW_SECONDS - now))
+    verdict = ratelimit.hit(ratelimit.Limit("api-key", limit, RATE_WINDOW_SECONDS), str(api_key.pk))
+    if not verdict.allowed:
         raise ApiError(429, "rate_limited",
                        _("Too many requests for this API key; at most %(n)d a minute.") % {"n": limit},
-                       headers={"Retry-After": str(retry_after)})
+                       headers={"Retry-After": str(verdict.retry_after_seconds)})

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 
-from caseloop.portal.ratelimit import Limit
+from caseloop.core.ratelimit import Limit
 
 DEFAULTS: dict[str, Any] = {
     # A person needs a few seconds to fill in the form; a script needs none.

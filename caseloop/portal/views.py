@@ -19,9 +19,9 @@ from django.views.decorators.http import require_POST
 
 from caseloop.cases.models import Case
 from caseloop.cases.services import UploadedAttachment
-from caseloop.core import clock
+from caseloop.core import clock, ratelimit
 from caseloop.core.errors import ApplicationError
-from caseloop.portal import policy, ratelimit, spam
+from caseloop.portal import policy, spam
 from caseloop.portal.forms import ACCEPT_ATTRIBUTE, CustomerMessageForm, FeedbackForm, TrackForm
 from caseloop.portal.services import WebFeedback, portal_add_customer_message, portal_submit_feedback
 from caseloop.portal.tracking import find_tracked_case, public_messages, public_timeline, status_explanation

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-from django.db import connection
 
 from caseloop.api.models import IdempotencyRecord
 from caseloop.cases.models import Case, CaseMessage
 from tests.api.conftest import ApiClient, Key, attachment, case_payload
+from tests.concurrency import run_concurrently
 
 
 @pytest.mark.django_db
@@ -93,26 +91,9 @@ def test_a_retried_message_is_added_once(api: ApiClient) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_with_the_same_key_create_one_case(key: Key) -> None:
     api = key.client()
-    answers: list[Any] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(6)
+    answers = run_concurrently(
+        lambda _index: api.post("/cases", case_payload(), headers={"Idempotency-Key": "burst-1"}), threads=6)
 
-    def send() -> None:
-        try:
-            start.wait()
-            answers.append(api.post("/cases", case_payload(), headers={"Idempotency-Key": "burst-1"}))
-        except BaseException as exc:  # surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
     assert Case.objects.count() == 1
     number = Case.objects.get().number
     assert [(answer.status_code, answer.json()["number"]) for answer in answers] == [(201, number)] * 6

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 import time_machine
-from django.db import connection
 from django_tasks import default_task_backend
 from pytest_django import Settings
 
 from caseloop.core import clock
 from caseloop.core.scheduler import Job, claim, tick
+from tests.concurrency import run_concurrently
 
 JOB = Job("drain_outbox", "caseloop.notify.tasks.drain_outbox", dt.timedelta(seconds=30))
 
@@ -45,20 +44,6 @@ def test_the_configured_jobs_all_name_importable_tasks(dummy_tasks: None) -> Non
 @pytest.mark.django_db(transaction=True)
 def test_schedulers_on_several_nodes_claim_a_run_exactly_once() -> None:
     now = clock.now()
-    barrier = threading.Barrier(6)
-    wins: list[bool] = []
-
-    def scheduler() -> None:
-        barrier.wait()
-        try:
-            wins.append(claim(JOB, now))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=scheduler) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    wins = run_concurrently(lambda _index: claim(JOB, now), threads=6)
 
     assert wins.count(True) == 1

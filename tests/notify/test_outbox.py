@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
-from django.db import connection
 from pytest_django import Settings
 
 from caseloop.cases.choices import EventKind
 from caseloop.notify.models import OutboxMessage, OutboxStatus, Transport
 from caseloop.notify.services import CLAIM_LEASE, outbox_drain, outbox_enqueue
+from tests.concurrency import run_concurrently
 from tests.factories import register_case
 from tests.notify.conftest import Mailroom
 
@@ -106,21 +105,7 @@ def test_a_claim_left_by_a_crashed_sender_is_taken_again_after_the_lease(smtp_se
 def test_drains_running_at_once_send_each_message_exactly_once(smtp_server: Mailroom) -> None:
     for n in range(20):
         _queue(f"k{n}", recipient=f"c{n}@example.cn")
-    barrier = threading.Barrier(4)
-    totals: list[int] = []
-
-    def drain() -> None:
-        barrier.wait()
-        try:
-            totals.append(outbox_drain().sent)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=drain) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    totals = run_concurrently(lambda _index: outbox_drain().sent, threads=4)
 
     assert sum(totals) == 20
     assert sorted(rcpt[0] for _, rcpt in smtp_server.envelopes) == sorted(f"c{n}@example.cn" for n in range(20))

@@ -16,7 +16,7 @@ from django.core.cache import cache
 
 from caseloop.core import clock
 
-_KEY_PREFIX = "portal:rl"
+_KEY_PREFIX = "caseloop:rl"
 
 
 @dataclass(frozen=True)

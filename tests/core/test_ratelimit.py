@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from django.core.cache import cache
 
-from caseloop.portal import ratelimit
-from caseloop.portal.ratelimit import Limit
+from caseloop.core import ratelimit
+from caseloop.core.ratelimit import Limit
 
 LIMIT = Limit("test", max_hits=3, window_seconds=60)
 START = dt.datetime(2025, 3, 3, 9, 0, 10, tzinfo=dt.UTC)
