@@ -34,18 +34,17 @@ from caseloop.api.schemas import (
     MessageOut,
     RegistrationOut,
 )
-from caseloop.cases import workflow
 from caseloop.cases.access import access_case, visible_cases
-from caseloop.cases.choices import CaseStatus, Channel, FeedbackType, MessageDirection, Priority
+from caseloop.cases.choices import CaseStatus, Channel, FeedbackType, Priority
 from caseloop.cases.models import Case, CaseMessage
 from caseloop.cases.selectors import CaseFilters, case_list
-from caseloop.cases.services import CaseRegistration, UploadedAttachment, case_add_message, case_transition
+from caseloop.cases.services import CaseRegistration, UploadedAttachment
 from caseloop.core import clock
 from caseloop.core.errors import ApplicationError
 from caseloop.customers.models import PersonalDataAccess
 from caseloop.customers.personal_data import customer_contact_for, masked_contact
 from caseloop.customers.services import CustomerDetails
-from caseloop.intake.services import intake_register
+from caseloop.intake.services import intake_customer_reply, intake_register
 
 router = Router(tags=["cases"])
 
@@ -291,11 +290,8 @@ def case_message_create(request: HttpRequest, response: HttpResponse, number: st
 
     def work() -> Answer:
         case = access_case(api_key.user, number, for_update=True)
-        message = case_add_message(case=case, direction=MessageDirection.INBOUND,
-                                   channel=payload.channel or case.channel, body=payload.body,
-                                   external_id=payload.external_id, sent_at=sent_at)
-        if case.status == CaseStatus.NEEDS_INFORMATION:
-            case_transition(case=case, actor=None, action=workflow.Action.INFORMATION_RECEIVED)
+        message = intake_customer_reply(case=case, channel=payload.channel or case.channel, body=payload.body,
+                                        external_id=payload.external_id, sent_at=sent_at)
         return Answer(status=201, body=_message(message))
 
     answer = run_idempotent(api_key=api_key, key=idempotency_key, fingerprint=fingerprint, work=work)

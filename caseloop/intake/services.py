@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid, parseaddr
 
@@ -25,9 +26,10 @@ from django.utils.translation import override
 from caseloop.accounts.models import User
 from caseloop.cases import workflow
 from caseloop.cases.choices import FINISHED_STATUSES, CaseStatus, Channel, MessageDirection
-from caseloop.cases.models import Case
+from caseloop.cases.models import Case, CaseMessage
 from caseloop.cases.services import (
     CaseRegistration,
+    UploadedAttachment,
     case_add_attachment,
     case_add_message,
     case_register,
@@ -85,6 +87,22 @@ def intake_register(
             _queue_acknowledgement(case, tracking_code, linked_to=original, sender=reply_from,
                                    in_reply_to=in_reply_to)
     return IntakeResult(case=case, created=True, linked_to=original, tracking_code=tracking_code)
+
+
+def intake_customer_reply(
+    *, case: Case, channel: str, body: str, external_id: str = "", sent_at: dt.datetime | None = None,
+    attachments: Sequence[UploadedAttachment] = (),
+) -> CaseMessage:
+    """The customer wrote again about a case (any channel): the message and its files go on the
+    timeline, and a case that was waiting for information from the customer resumes (R2.3)."""
+    with transaction.atomic():
+        message = case_add_message(case=case, direction=MessageDirection.INBOUND, channel=channel, body=body,
+                                   external_id=external_id, sent_at=sent_at)
+        for upload in attachments:
+            case_add_attachment(case=case, actor=None, upload=upload)
+        if Case.objects.filter(pk=case.pk, status=CaseStatus.NEEDS_INFORMATION).exists():
+            case_transition(case=case, actor=None, action=workflow.Action.INFORMATION_RECEIVED)
+    return message
 
 
 def tracking_code_matches(case: Case, code: str) -> bool:
@@ -252,12 +270,9 @@ def _apply(message: InboundMessage, decision: channels.Decision) -> None:
         case = Case.objects.filter(number=decision.case_number).first()
         if case is None:
             raise channels.UnprocessableMessage(f"case {decision.case_number} does not exist")
-        case_add_message(case=case, direction=MessageDirection.INBOUND, channel=message.channel, body=decision.body,
-                         external_id=message.external_id[:200], sent_at=message.received_at)
-        for upload in decision.attachments:
-            case_add_attachment(case=case, actor=None, upload=upload)
-        if case.status in (CaseStatus.NEEDS_INFORMATION,):
-            case_transition(case=case, actor=None, action=workflow.Action.INFORMATION_RECEIVED)
+        intake_customer_reply(case=case, channel=message.channel, body=decision.body,
+                              external_id=message.external_id[:200], sent_at=message.received_at,
+                              attachments=decision.attachments)
         message.status, message.outcome, message.case = InboundStatus.PROCESSED, InboundOutcome.APPENDED, case
         return
     reply_from, in_reply_to = _reply_route(message)

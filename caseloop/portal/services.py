@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
-
-from caseloop.cases import workflow
-from caseloop.cases.choices import CaseStatus, Channel, MessageDirection
+from caseloop.cases.choices import Channel
 from caseloop.cases.models import Case, CaseMessage
-from caseloop.cases.services import CaseRegistration, UploadedAttachment, case_add_message, case_transition
+from caseloop.cases.services import CaseRegistration, UploadedAttachment
 from caseloop.core import clock
 from caseloop.customers.services import CustomerDetails
-from caseloop.intake.services import IntakeResult, intake_register
+from caseloop.intake.services import IntakeResult, intake_customer_reply, intake_register
 
 
 @dataclass(frozen=True)
@@ -53,8 +50,4 @@ def portal_submit_feedback(*, feedback: WebFeedback) -> IntakeResult:
 
 def portal_add_customer_message(*, case: Case, body: str) -> CaseMessage:
     """A message the customer writes on the tracking page; answers a request for information."""
-    with transaction.atomic():
-        message = case_add_message(case=case, direction=MessageDirection.INBOUND, channel=Channel.WEB, body=body)
-        if Case.objects.filter(pk=case.pk, status=CaseStatus.NEEDS_INFORMATION).exists():
-            case_transition(case=case, actor=None, action=workflow.Action.INFORMATION_RECEIVED)
-    return message
+    return intake_customer_reply(case=case, channel=Channel.WEB, body=body)
