@@ -653,7 +653,9 @@ def bench_import(args: argparse.Namespace, dbs: Databases, work: Path) -> list[d
             started = time.perf_counter()
             done = manage(["import", "cases", str(path)], env, check=False, timeout=1800)
             wall = time.perf_counter() - started
-            match = re.search(r"(\d+) rows: (\d+) created.*\(([\d.]+) s, (\d+) rows/s\)", done.stdout)
+            # The summary line is in the interface language (zh-hans by default) or English.
+            match = (re.search(r"(\d+) rows: (\d+) created.*\(([\d.]+) s, (\d+) rows/s\)", done.stdout)
+                     or re.search(r"共 (\d+) 行：新建 (\d+) 条.*用时 ([\d.]+) 秒，(\d+) 行/秒", done.stdout))
             state = integrity(database_url)
             row = {"engine": engine, "format": path.suffix[1:], "rows": args.rows, "wall_s": wall,
                    "rate": args.rows / wall, "created": int(match.group(2)) if match else None,
