@@ -731,7 +731,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ramp", default="150,200,250,300", help="rates of the ramp, comma-separated ('' for none)")
     parser.add_argument("--step-duration", type=float, default=20, help="seconds per ramp step (default 20)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (default 4)")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (default 4)")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (default 1: sync workers, see docs/operations.md)")
     parser.add_argument("--gunicorn-arg", action="append", default=[], help="extra gunicorn argument (repeatable)")
     parser.add_argument("--port", type=int, default=0, help="127.0.0.1 port for gunicorn (default: a free one)")
     parser.add_argument("--messages", type=int, default=1000, help="generated e-mails (default 1000)")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -90,11 +92,19 @@ class RegistrationResult:
     created: bool  # False: the channel's external ID was seen before and that case is returned
 
 
-def case_register(*, registration: CaseRegistration, registered_by: User | None) -> RegistrationResult:
+def case_register(
+    *, registration: CaseRegistration, registered_by: User | None,
+    before_numbering: Callable[[Case], None] | None = None,
+) -> RegistrationResult:
     """Register a case from any channel: number, customer, deadlines, search index, first event.
 
     A registration whose (channel, external_id) was registered before returns the first case,
     so a channel that retries never creates two.
+
+    The number is taken last: the day's counter row stays locked from then until commit, and every
+    concurrent registration waits for it, so everything that can happen first does — including the
+    caller's `before_numbering(case)` work (the case then has a provisional number that no other
+    transaction ever sees).
     """
     reg = registration
     validate_registration(reg)
@@ -109,6 +119,11 @@ def case_register(*, registration: CaseRegistration, registered_by: User | None)
             # (PostgreSQL), its number, customer and case roll back here and the first case is returned.
             with transaction.atomic():
                 case = _create_case(reg, registered_by=registered_by, recorded_at=recorded_at)
+                if before_numbering is not None:
+                    before_numbering(case)
+                _assign_number(case)
+                for upload in reg.attachments:  # stored under the case's number
+                    _store_attachment(case, upload, actor=registered_by)
         except IntegrityError:
             existing = (Case.objects.filter(channel=reg.channel, external_id=reg.external_id).first()
                         if reg.external_id else None)
@@ -129,9 +144,7 @@ def _create_case(reg: CaseRegistration, *, registered_by: User | None, recorded_
     # counter row stays locked until commit and every concurrent registration waits on it.
     terms = search.index_terms(reg.subject.strip(), reg.content.strip(), product_description, reg.order_number.strip())
     case = Case.objects.create(
-        number=allocate_case_number(
-            prefix=settings.CASELOOP["CASE_NUMBER_PREFIX"], day=clock.local_date(recorded_at)
-        ),
+        number=f"~{uuid.uuid4().hex[:30]}",  # provisional until _assign_number
         status=CaseStatus.PENDING,
         channel=reg.channel,
         feedback_type=reg.feedback_type,
@@ -172,9 +185,13 @@ def _create_case(reg: CaseRegistration, *, registered_by: User | None, recorded_
             is_internal=False, changes={"channel": [None, case.channel], "received_at": [None, reg.received_at.isoformat()]})
     if reg.internal_note.strip():
         _record(case, EventKind.NOTE, actor=registered_by, reason=reg.internal_note.strip())
-    for upload in reg.attachments:
-        _store_attachment(case, upload, actor=registered_by)
     return case
+
+
+def _assign_number(case: Case) -> None:
+    number = allocate_case_number(prefix=settings.CASELOOP["CASE_NUMBER_PREFIX"], day=clock.local_date(case.recorded_at))
+    Case.objects.filter(pk=case.pk).update(number=number)
+    case.number = number
 
 
 def is_entry_late(*, channel: str, received_at: dt.datetime, recorded_at: dt.datetime) -> bool:

@@ -68,21 +68,33 @@ def intake_register(
     `reply_from`: the address the acknowledgement leaves from (an e-mail case: the mailbox the
     customer wrote to); `in_reply_to`: the Message-ID it answers, so mail clients thread it.
     """
+    issued: dict[str, str] = {}
+    linked: dict[str, Case] = {}
+
+    def before_numbering(case: Case) -> None:
+        # Work that needs no case number runs before the day's counter is locked (see case_register).
+        issued["code"] = _issue_tracking_code(case)
+        original = _earlier_case_of_same_problem(case)
+        if original is not None:
+            linked["original"] = original
+            case_transition(case=case, actor=None, action=workflow.Action.MARK_DUPLICATE, duplicate_of=original,
+                            reason=_("The same customer raised the same problem within %(hours)d hours.")
+                            % {"hours": settings.CASELOOP["INTAKE_LINK_WINDOW_HOURS"]})
+
     with transaction.atomic():
-        result = case_register(registration=registration, registered_by=registered_by)
+        result = case_register(registration=registration, registered_by=registered_by,
+                               before_numbering=before_numbering)
         case = result.case
         if not result.created:
             return IntakeResult(case=case, created=False)
-        tracking_code = _issue_tracking_code(case)
-        original = _earlier_case_of_same_problem(case)
+        tracking_code = issued["code"]
+        original = linked.get("original")
         if original is not None:
+            case.refresh_from_db(fields=["status", "status_before_pause", "duplicate_of"])
             case_add_message(case=original, direction=MessageDirection.INBOUND, channel=case.channel,
                              body=_("Raised again as %(number)s: %(content)s") % {"number": case.number,
                                                                                   "content": case.content},
                              sent_at=case.received_at)
-            case = case_transition(case=case, actor=None, action=workflow.Action.MARK_DUPLICATE, duplicate_of=original,
-                                   reason=_("The same customer raised the same problem within %(hours)d hours.")
-                                   % {"hours": settings.CASELOOP["INTAKE_LINK_WINDOW_HOURS"]})
         if acknowledge:
             _queue_acknowledgement(case, tracking_code, linked_to=original, sender=reply_from,
                                    in_reply_to=in_reply_to)
@@ -176,7 +188,7 @@ def _queue_acknowledgement(
     if in_reply_to:
         headers["In-Reply-To"] = headers["References"] = f"<{in_reply_to}>"
     outbox_enqueue(dedupe_key=f"ack:{case.number}", transport=Transport.EMAIL, recipient=email, subject=subject,
-                   body="\n".join(lines), case=case, sender=sender, headers=headers, is_automatic=True)
+                   body="\n".join(lines), case=case, sender=sender, headers=headers, is_automatic=True, is_first=True)
 
 
 # --- Raw messages from channels -----------------------------------------------------------------

@@ -31,17 +31,20 @@ def _backoff(attempts: int) -> dt.timedelta:
 def outbox_enqueue(
     *, dedupe_key: str, transport: str, recipient: str, body: str, subject: str = "", sender: str = "",
     case: Case | None = None, headers: dict[str, str] | None = None, is_automatic: bool = True,
+    is_first: bool = False,
 ) -> tuple[OutboxMessage, bool]:
     """Queue a message inside the current transaction; the same `dedupe_key` is queued only once.
 
-    After commit the drain task is enqueued, so the message leaves as soon as a worker is free.
+    `is_first=True` says the key cannot exist yet (e.g. the acknowledgement of a case registered in
+    this transaction): a plain insert, skipping the lookup. After commit the drain task is
+    enqueued, so the message leaves as soon as a worker is free.
     """
-    message, created = OutboxMessage.objects.get_or_create(
-        dedupe_key=dedupe_key,
-        defaults={"transport": transport, "recipient": recipient, "body": body, "subject": subject, "sender": sender,
-                  "case": case, "headers": headers or {}, "is_automatic": is_automatic,
-                  "next_attempt_at": clock.now()},
-    )
+    fields = {"transport": transport, "recipient": recipient, "body": body, "subject": subject, "sender": sender,
+              "case": case, "headers": headers or {}, "is_automatic": is_automatic, "next_attempt_at": clock.now()}
+    if is_first:
+        message, created = OutboxMessage.objects.create(dedupe_key=dedupe_key, **fields), True
+    else:
+        message, created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
     if created:
         from caseloop.notify.tasks import drain_outbox
 
