@@ -39,6 +39,12 @@ class Command(BaseCommand):
             summary = seed_demo()
             if summary.created:
                 self.stdout.write(f"Loaded demo data: {summary.cases} cases.")
+        if "CASELOOP_SITE_URL" not in os.environ:  # links in messages to customers point here
+            settings.CASELOOP["SITE_URL"] = f"http://{options['host']}:{options['port']}"
+        if "EMAIL_HOST" not in os.environ:
+            # A trial has no mail server: acknowledgements are printed here instead of retried forever.
+            settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+            self.stdout.write("No EMAIL_HOST set: e-mails to customers are printed below.")
         _start_worker_thread()
         _start_scheduler_thread()
         url = f"http://{options['host']}:{options['port']}/"
