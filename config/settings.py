@@ -201,5 +201,6 @@ CASELOOP: dict[str, Any] = {
         "drain_outbox": ("caseloop.notify.tasks.drain_outbox", 30),
         "process_waiting_inbound": ("caseloop.intake.tasks.process_waiting_inbound", 60),
         "poll_mailboxes": ("caseloop.intake.tasks.poll_mailboxes", 60),
+        "prune_idempotency_records": ("caseloop.api.tasks.prune_idempotency_records", 3600),
     },
 }

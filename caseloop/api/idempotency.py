@@ -9,6 +9,7 @@ different request is refused with 409.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from caseloop.api.errors import ApiError, canonical_json
 from caseloop.api.models import ApiKey, IdempotencyRecord
+from caseloop.core import clock
 
 MAX_KEY_LENGTH = 200
 HEADER = "Idempotency-Key"
@@ -101,3 +103,14 @@ def _seal(record: IdempotencyRecord, secret: str) -> str:
 def _unseal(record: IdempotencyRecord, sealed: str) -> str:
     data = base64.b64decode(sealed)
     return bytes(a ^ b for a, b in zip(data, _pad(record, len(data)), strict=True)).decode()
+
+
+# How long a client may retry with the same Idempotency-Key and get the first answer back.
+IDEMPOTENCY_RETENTION = dt.timedelta(hours=48)
+
+
+def idempotency_records_prune(*, now: dt.datetime | None = None) -> int:
+    """Forget answers older than the retention window (run daily by the scheduler)."""
+    cutoff = (now or clock.now()) - IDEMPOTENCY_RETENTION
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

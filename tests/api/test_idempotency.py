@@ -98,3 +98,16 @@ def test_concurrent_requests_with_the_same_key_create_one_case(key: Key) -> None
     number = Case.objects.get().number
     assert [(answer.status_code, answer.json()["number"]) for answer in answers] == [(201, number)] * 6
     assert sum(answer.get("Idempotent-Replayed") == "true" for answer in answers) == 5
+
+
+def test_answers_older_than_the_retention_window_are_forgotten(key: Key) -> None:
+    import datetime as dt
+
+    from caseloop.api.idempotency import IDEMPOTENCY_RETENTION, idempotency_records_prune
+
+    key.client().post("/cases", case_payload(), headers={"Idempotency-Key": "old"})
+    record = IdempotencyRecord.objects.get()
+
+    assert idempotency_records_prune(now=record.created_at + IDEMPOTENCY_RETENTION - dt.timedelta(minutes=1)) == 0
+    assert idempotency_records_prune(now=record.created_at + IDEMPOTENCY_RETENTION + dt.timedelta(minutes=1)) == 1
+    assert not IdempotencyRecord.objects.exists()

@@ -38,7 +38,7 @@ def test_a_due_job_is_enqueued_once_per_interval(dummy_tasks: None) -> None:
 
 @pytest.mark.django_db
 def test_the_configured_jobs_all_name_importable_tasks(dummy_tasks: None) -> None:
-    assert set(tick()) >= {"drain_outbox", "process_waiting_inbound", "poll_mailboxes"}
+    assert set(tick()) >= {"drain_outbox", "process_waiting_inbound", "poll_mailboxes", "prune_idempotency_records"}
 
 
 @pytest.mark.django_db(transaction=True)
