@@ -44,6 +44,7 @@ class CaseFilters:
     received_to: dt.date | None = None
     is_overdue: bool = False
     is_escalated: bool = False
+    is_entry_late: bool = False  # R1.3: recorded later than the channel's entry limit
     text: str = ""
     sort: str = DEFAULT_SORT
 
@@ -73,6 +74,8 @@ def case_list(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
         cases = cases.filter(overdue_condition())
     if filters.is_escalated:
         cases = cases.filter(is_escalated=True)
+    if filters.is_entry_late:
+        cases = cases.filter(is_entry_late=True)
     if filters.text.strip():
         cases = cases.filter(text_condition(filters.text))
     return (

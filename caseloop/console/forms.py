@@ -44,6 +44,7 @@ class CaseFilterForm(forms.Form):
     received_to = forms.DateField(label=_("Received to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     escalated = forms.BooleanField(label=_("Escalated only"), required=False)
+    late_entry = forms.BooleanField(label=_("Late entries only"), required=False)
     sort = forms.ChoiceField(choices=[(key, key) for key in SORTS], required=False, initial=DEFAULT_SORT)
 
     def to_filters(self) -> CaseFilters:
@@ -61,6 +62,7 @@ class CaseFilterForm(forms.Form):
             received_to=data.get("received_to"),
             is_overdue=bool(data.get("overdue")),
             is_escalated=bool(data.get("escalated")),
+            is_entry_late=bool(data.get("late_entry")),
             text=data.get("q") or "",
             sort=data.get("sort") or DEFAULT_SORT,
         )

@@ -320,3 +320,17 @@ def test_the_list_takes_one_query_however_many_rows(
 
     # Then it is still one query
     assert (len(few), len(many)) == (2, 12)
+
+
+@pytest.mark.django_db
+def test_late_entry_filter_lists_the_cases_recorded_after_their_channels_limit(supervisor: User) -> None:
+    from caseloop.cases.choices import Channel
+    from caseloop.core import clock
+
+    late = register_case(channel=Channel.PHONE, received_at=clock.now() - dt.timedelta(minutes=45))
+    register_case(channel=Channel.PHONE, received_at=clock.now() - dt.timedelta(minutes=10))
+    register_case(channel=Channel.WEB, received_at=clock.now() - dt.timedelta(minutes=3))
+
+    found = case_list(user=supervisor, filters=CaseFilters(is_entry_late=True))
+
+    assert [case.pk for case in found] == [late.pk]
