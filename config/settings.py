@@ -196,6 +196,8 @@ CASELOOP: dict[str, Any] = {
     "INTAKE_LINK_WINDOW_HOURS": env_int("CASELOOP_INTAKE_LINK_WINDOW_HOURS", 72),
     "INTAKE_LINK_SIMILARITY": float(env_str("CASELOOP_INTAKE_LINK_SIMILARITY", "0.5")),
     "SMTP_TIMEOUT_SECONDS": env_int("CASELOOP_SMTP_TIMEOUT_SECONDS", 10),
+    # Reverse proxies in front of the web processes; the client address is read from X-Forwarded-For.
+    "PROXY_COUNT": env_int("CASELOOP_PROXY_COUNT", 0),
     # Periodic work enqueued by `caseloop scheduler`: name → (task, every N seconds).
     "PERIODIC_JOBS": {
         "drain_outbox": ("caseloop.notify.tasks.drain_outbox", 30),

@@ -41,6 +41,7 @@ from caseloop.cases.selectors import CaseFilters, case_list
 from caseloop.cases.services import CaseRegistration, UploadedAttachment
 from caseloop.core import clock
 from caseloop.core.errors import ApplicationError
+from caseloop.core.http import client_ip
 from caseloop.customers.models import PersonalDataAccess
 from caseloop.customers.personal_data import customer_contact_for, masked_contact
 from caseloop.customers.services import CustomerDetails
@@ -63,10 +64,6 @@ def _api_key(request: HttpRequest) -> ApiKey:
     api_key = request.auth  # type: ignore[attr-defined]  # set by ApiKeyAuth
     assert isinstance(api_key, ApiKey)
     return api_key
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 # --- POST /cases ----------------------------------------------------------------------------
@@ -175,7 +172,7 @@ def case_detail(request: HttpRequest, number: str) -> dict[str, Any]:
     case = access_case(api_key.user, number)
     if api_key.has_scope(ApiScope.PERSONAL_DATA_READ):
         contact = customer_contact_for(user=api_key.user, customer=case.customer, purpose=PersonalDataAccess.Purpose.API,
-                                       case_number=case.number, ip_address=_client_ip(request))
+                                       case_number=case.number, ip_address=client_ip(request))
     else:
         contact = masked_contact(case.customer)
     return {

@@ -35,6 +35,7 @@ from caseloop.cases.services import (
 )
 from caseloop.console.forms import AssignForm, CaseFilterForm, EscalationForm, FastEntryForm, NoteForm, TransitionForm
 from caseloop.core.errors import ApplicationError, NotFound
+from caseloop.core.http import client_ip
 from caseloop.customers.models import PersonalDataAccess
 from caseloop.customers.personal_data import customer_contact_for, may_see_personal_data
 from caseloop.customers.services import CustomerDetails
@@ -45,10 +46,6 @@ def _user(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _case_or_404(request: HttpRequest, number: str, *, for_update: bool = False) -> Case:
@@ -150,7 +147,7 @@ def case_detail_view(request: HttpRequest, number: str) -> HttpResponse:
     user = _user(request)
     case = _case_or_404(request, number)
     contact = customer_contact_for(user=user, customer=case.customer, purpose=PersonalDataAccess.Purpose.VIEW,
-                                   case_number=case.number, ip_address=_client_ip(request))
+                                   case_number=case.number, ip_address=client_ip(request))
     actions = workflow.available_actions(case.status, _capabilities(user))
     return render(request, "console/case_detail.html", {
         "case": case,
@@ -320,7 +317,7 @@ def case_sheet_view(request: HttpRequest, number: str) -> HttpResponse:
     user = _user(request)
     case = _case_or_404(request, number)
     contact = customer_contact_for(user=user, customer=case.customer, purpose=PersonalDataAccess.Purpose.PRINT,
-                                   case_number=case.number, ip_address=_client_ip(request))
+                                   case_number=case.number, ip_address=client_ip(request))
     return render(request, "console/registration_sheet.html", {
         "case": case,
         "contact": contact,

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from caseloop.cases.choices import Channel
+from caseloop.core.http import client_ip
 from caseloop.intake.channels import wechat
 from caseloop.intake.channels.webhook import PayloadError, read_payload
 from caseloop.intake.models import InboundMessage, InboundStatus, WebhookEndpoint
@@ -178,4 +179,4 @@ def _enqueue(message: InboundMessage) -> None:
 
 def _refuse(endpoint: WebhookEndpoint, request: HttpRequest, reason: str, *, level: int = logging.WARNING) -> None:
     logger.log(level, "webhook %s/%s refused a request from %s: %s", endpoint.channel, endpoint.key,
-               request.META.get("REMOTE_ADDR", "?"), reason)
+               client_ip(request) or "?", reason)

@@ -21,6 +21,7 @@ from caseloop.cases.models import Case
 from caseloop.cases.services import UploadedAttachment
 from caseloop.core import clock, ratelimit
 from caseloop.core.errors import ApplicationError
+from caseloop.core.http import client_ip
 from caseloop.portal import policy, spam
 from caseloop.portal.forms import ACCEPT_ATTRIBUTE, CustomerMessageForm, FeedbackForm, TrackForm
 from caseloop.portal.services import WebFeedback, portal_add_customer_message, portal_submit_feedback
@@ -33,8 +34,7 @@ _REQUEST_OVERHEAD_BYTES = 1024 * 1024
 
 
 def _client_ip(request: HttpRequest) -> str:
-    # REMOTE_ADDR: behind a reverse proxy the proxy must pass the client address through (see report).
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
+    return client_ip(request) or "unknown"
 
 
 def _is_kiosk(request: HttpRequest, kiosk: bool) -> bool:
