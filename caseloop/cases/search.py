@@ -59,7 +59,9 @@ def _clean_token(token: str) -> str:
 def index_terms(*texts: str) -> IndexTerms:
     """The words and grams to index for a case made of `texts` (subject, content, …)."""
     folded = fold("\n".join(t for t in texts if t))
-    words = [w for w in (_clean_token(t) for t in _jieba().cut_for_search(folded)) if w]
+    # No HMM guessing of unknown words (a third of jieba's time): the ordered bigrams already find
+    # any substring of two or more characters, names and new words included.
+    words = [w for w in (_clean_token(t) for t in _jieba().cut_for_search(folded, HMM=False)) if w]
     grams: list[str] = []
     for run in _cjk_runs(folded):
         grams.extend(_bigrams(run))
