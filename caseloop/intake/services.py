@@ -240,7 +240,7 @@ def intake_process(message_id: int) -> ProcessResult:
             message.status = InboundStatus.QUARANTINED
             message.reason = f"{type(exc).__name__}: {exc}"
         message.processed_at = clock.now()
-        message.save()
+        message.save(update_fields=["attempts", "status", "outcome", "reason", "case", "processed_at", "updated_at"])
         return _result(message)
 
 
