@@ -6,30 +6,14 @@ Users come from tests/factories.py; cases are registered through `case_register`
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from django.test import Client
-from pytest_django import Settings
 
 from caseloop.accounts.models import User
 from caseloop.accounts.roles import Role
 from tests.console.helpers import Staff
 from tests.factories import DepartmentFactory, UserFactory
-
-
-@pytest.fixture(autouse=True)
-def console_media(settings: Settings, tmp_path: Path) -> Path:
-    """Uploads of these tests go to a folder of their own, never to var/media."""
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = root
-    return root
-
-
-@pytest.fixture(autouse=True)
-def _console_fast_passwords(settings: Settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -554,7 +554,7 @@ def test_search_text_is_echoed_escaped(staff: Staff, client_for: ClientFor) -> N
 # --- Attachments -----------------------------------------------------------------------------
 
 def test_png_uploaded_with_the_entry_form_is_stored_and_downloaded_as_an_attachment(
-    staff: Staff, client_for: ClientFor, png: bytes, console_media: Path,
+    staff: Staff, client_for: ClientFor, png: bytes, media_root: Path,
 ) -> None:
     client = client_for(staff.agent)
     upload = SimpleUploadedFile("漏水照片.png", png, content_type="image/png")
@@ -566,7 +566,7 @@ def test_png_uploaded_with_the_entry_form_is_stored_and_downloaded_as_an_attachm
     assert (attachment.original_name, attachment.content_type, attachment.size) == ("漏水照片.png", "image/png",
                                                                                      len(png))
     stored = Path(attachment.file.path)
-    assert stored.is_relative_to(console_media)
+    assert stored.is_relative_to(media_root)
     assert stored.read_bytes() == png
     download_url = _url("attachment_download", case.number, attachment.pk)
     assert f'href="{download_url}"' in _html(client.get(_url("case_detail", case.number)))
@@ -593,7 +593,7 @@ def test_attachment_of_another_case_is_not_served_under_this_case(
 
 
 def test_executable_renamed_to_jpg_is_refused_and_no_case_is_created(
-    staff: Staff, client_for: ClientFor, console_media: Path,
+    staff: Staff, client_for: ClientFor, media_root: Path,
 ) -> None:
     upload = SimpleUploadedFile("发票.jpg", EXE_BYTES, content_type="image/jpeg")
 
@@ -605,7 +605,7 @@ def test_executable_renamed_to_jpg_is_refused_and_no_case_is_created(
     assert CaseAttachment.objects.count() == 0
     assert CaseEvent.objects.count() == 0
     assert Customer.objects.count() == 0
-    assert [p for p in console_media.rglob("*") if p.is_file()] == []
+    assert [p for p in media_root.rglob("*") if p.is_file()] == []
 
 
 # --- Language --------------------------------------------------------------------------------
