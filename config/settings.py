@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "caseloop.products",
     "caseloop.cases",
     "caseloop.notify",
+    "caseloop.triage",
     "caseloop.intake",
     "caseloop.api",
     "caseloop.portal",

@@ -20,6 +20,7 @@ class ApiScope(models.TextChoices):
     CASES_READ = "cases:read", _("Read cases")
     CASES_WRITE = "cases:write", _("Register cases and add customer messages")
     PERSONAL_DATA_READ = "personal_data:read", _("Read customers' personal data (each read is logged)")
+    TRIAGE_PREVIEW = "triage:preview", _("Run triage on a text without registering it")
 
 
 class KeyVisibility(models.TextChoices):
@@ -49,7 +50,7 @@ class ApiKey(models.Model):
     prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
     key_hash = models.CharField(max_length=64, editable=False)
     scopes = models.JSONField(_("scopes"), default=list, help_text=_("Any of: cases:read, cases:write, "
-                                                                       "personal_data:read."))
+                                                                       "personal_data:read, triage:preview."))
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_key",
                                 verbose_name=_("service user"), editable=False)
     rate_limit_per_minute = models.PositiveIntegerField(_("requests per minute"), default=DEFAULT_RATE_LIMIT_PER_MINUTE)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from caseloop.api.errors import in_request_language, install_error_handlers
+from caseloop.api.triage_views import router as triage_router
 from caseloop.api.views import router
 
 api = NinjaAPI(
@@ -24,3 +25,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_decorator(in_request_language, mode="view")
 api.add_router("/", router)
+api.add_router("/", triage_router)

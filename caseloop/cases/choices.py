@@ -82,6 +82,7 @@ class RejectionReason(models.TextChoices):
     ABUSE = "abuse", _("Abuse / insults")
     OUT_OF_SCOPE = "out_of_scope", _("Out of scope")
     FAKE = "fake", _("Fake or malicious report")
+    MEANINGLESS = "meaningless", _("Meaningless content")
 
 
 class SpecialGroup(models.TextChoices):
@@ -104,6 +105,8 @@ class EventKind(models.TextChoices):
     ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
     ESCALATED = "escalated", _("Escalated")
     DEESCALATED = "deescalated", _("Escalation withdrawn")
+    TRIAGED = "triaged", _("Triaged")
+    TRIAGE_CONFIRMED = "triage_confirmed", _("Classification and priority confirmed")
 
 
 class MessageDirection(models.TextChoices):

@@ -304,23 +304,48 @@ def case_update_fields(*, case: Case, actor: User, changes: dict[str, Any], reas
         raise ApplicationError(_("The subject cannot be empty."), code="required", field="subject")
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
-        diff = {name: [_jsonable(getattr(locked, name)), _jsonable(value)]
-                for name, value in changes.items() if getattr(locked, name) != value}
-        if not diff:
-            return locked
-        for name in diff:
-            setattr(locked, name, changes[name])
-        if "priority" in diff and locked.first_response_due_at is not None and not locked.is_finished:
-            due_before = locked.resolution_due_at
-            locked.resolution_due_at = deadlines.resolution_due(
-                locked.first_response_due_at, locked.priority, clock.organisation_zone())
-            diff.setdefault("resolution_due_at", [_jsonable(due_before), _jsonable(locked.resolution_due_at)])
-        locked.save(update_fields=[*{n for n in diff}, "updated_at"])
-        if "subject" in diff:
-            _index_case(locked)
-        # Corrections are staff business; the customer sees outcomes, not our bookkeeping.
-        _record(locked, EventKind.FIELDS_CHANGED, actor=actor, changes=diff, reason=reason.strip())
+        diff = _apply_changes(locked, changes)
+        if diff:
+            # Corrections are staff business; the customer sees outcomes, not our bookkeeping.
+            _record(locked, EventKind.FIELDS_CHANGED, actor=actor, changes=diff, reason=reason.strip())
     return locked
+
+
+def case_apply_triage(*, case: Case, changes: dict[str, Any], reason: str, confirmed_by: User | None = None) -> Case:
+    """Triage's result reaches the case here: the system (or the person confirming the
+    classification sheet, `confirmed_by`) sets fields, with one timeline event saying why."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ApplicationError(_("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))},
+                               code="field_not_editable")
+    _check_choice("feedback_type", changes, FeedbackType.values, allow_blank=True)
+    _check_choice("priority", changes, Priority.values)
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        diff = _apply_changes(locked, changes)
+        kind = EventKind.TRIAGE_CONFIRMED if confirmed_by is not None else EventKind.TRIAGED
+        if diff or confirmed_by is not None:
+            _record(locked, kind, actor=confirmed_by, changes=diff, reason=reason.strip())
+    return locked
+
+
+def _apply_changes(locked: Case, changes: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set the changed fields of a locked case and save them; returns {field: [before, after]}."""
+    diff = {name: [_jsonable(getattr(locked, name)), _jsonable(value)]
+            for name, value in changes.items() if getattr(locked, name) != value}
+    if not diff:
+        return diff
+    for name in list(diff):
+        setattr(locked, name, changes[name])
+    if "priority" in diff and locked.first_response_due_at is not None and not locked.is_finished:
+        due_before = locked.resolution_due_at
+        locked.resolution_due_at = deadlines.resolution_due(
+            locked.first_response_due_at, locked.priority, clock.organisation_zone())
+        diff.setdefault("resolution_due_at", [_jsonable(due_before), _jsonable(locked.resolution_due_at)])
+    locked.save(update_fields=[*{n for n in diff}, "updated_at"])
+    if "subject" in diff:
+        _index_case(locked)
+    return diff
 
 
 def case_assign(*, case: Case, actor: User, department: Department | None, owner: User | None, reason: str = "") -> Case:

@@ -135,3 +135,28 @@ class AssignForm(forms.Form):
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=User.objects.filter(is_active=True).order_by("username"),
                                    required=False)
     reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+
+
+class TriageConfirmForm(forms.Form):
+    """The classification & priority sheet (问题分类与优先级确认表)."""
+
+    feedback_type = forms.ChoiceField(label=_("Type"), choices=FeedbackType.choices)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    review = forms.ChoiceField(label=_("Content review"), choices=[])
+    domain = forms.ChoiceField(label=_("Problem domain"), choices=[], required=False)
+    product_line = forms.ChoiceField(label=_("Product line"), choices=[], required=False)
+    demand = forms.ChoiceField(label=_("Core demand"), choices=[], required=False)
+    reason = forms.CharField(label=_("Why (required when you change the priority)"), required=False, max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from caseloop.triage import labels
+
+        super().__init__(*args, **kwargs)
+        choices: dict[str, list[tuple[str, Any]]] = {"review": list(labels.REVIEW.items()), "domain": [("", "—"), *labels.DOMAIN.items()],
+                   "product_line": [("", "—"), *labels.PRODUCT_LINE.items()],
+                   "demand": [("", "—"), *labels.DEMAND.items()]}
+        for name, options in choices.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = options

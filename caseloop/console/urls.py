@@ -16,6 +16,7 @@ urlpatterns = [
     path("cases/<str:number>/sheet/", views.case_sheet_view, name="case_sheet"),
     path("cases/<str:number>/transition/", views.case_transition_view, name="case_transition"),
     path("cases/<str:number>/notes/", views.case_note_view, name="case_note"),
+    path("cases/<str:number>/triage/", views.case_triage_confirm_view, name="case_triage_confirm"),
     path("cases/<str:number>/escalation/", views.case_escalate_view, name="case_escalate"),
     path("cases/<str:number>/assignment/", views.case_assign_view, name="case_assign"),
     path("cases/<str:number>/attachments/<int:attachment_id>/", views.attachment_download_view,

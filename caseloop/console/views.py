@@ -33,13 +33,23 @@ from caseloop.cases.services import (
     case_set_escalated,
     case_transition,
 )
-from caseloop.console.forms import AssignForm, CaseFilterForm, EscalationForm, FastEntryForm, NoteForm, TransitionForm
+from caseloop.console.forms import (
+    AssignForm,
+    CaseFilterForm,
+    EscalationForm,
+    FastEntryForm,
+    NoteForm,
+    TransitionForm,
+    TriageConfirmForm,
+)
 from caseloop.core.errors import ApplicationError, NotFound
 from caseloop.core.http import client_ip
 from caseloop.customers.models import PersonalDataAccess
 from caseloop.customers.personal_data import customer_contact_for, may_see_personal_data
 from caseloop.customers.services import CustomerDetails
 from caseloop.intake.services import intake_register
+from caseloop.triage.models import CaseTriage
+from caseloop.triage.services import Confirmation, triage_confirm
 
 
 def _user(request: HttpRequest) -> User:
@@ -165,7 +175,43 @@ def case_detail_view(request: HttpRequest, number: str) -> HttpResponse:
         "can_assign": user.can(Capability.ASSIGN),
         "duplicates": case.duplicates.only("number", "subject"),
         "now": timezone.now(),
+        **_triage_context(user, case),
     })
+
+
+def _triage_context(user: User, case: Case) -> dict[str, Any]:
+    triage = CaseTriage.objects.filter(case=case).select_related("confirmed_by").first()
+    if triage is None:
+        return {"triage": None}
+    result = triage.result
+    form = TriageConfirmForm(initial={
+        "feedback_type": case.feedback_type or triage.predicted_type, "priority": case.priority,
+        "review": triage.review, "domain": result.get("domain", ""), "product_line": result.get("product_line", ""),
+        "demand": result.get("demand", ""),
+    })
+    return {"triage": triage, "triage_form": form,
+            "can_confirm_triage": user.can(Capability.EDIT_CASE) or user.can(Capability.REVIEW),
+            "show_masked": triage.review == "abuse"}
+
+
+@require_POST
+@login_required
+def case_triage_confirm_view(request: HttpRequest, number: str) -> HttpResponse:
+    case = _case_or_404(request, number)
+    form = TriageConfirmForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The request was incomplete."))
+        return redirect(reverse("console:case_detail", args=[case.number]) + "#triage")
+    data = form.cleaned_data
+    try:
+        triage_confirm(case=case, actor=_user(request), confirmation=Confirmation(
+            feedback_type=data["feedback_type"], priority=data["priority"], review=data["review"],
+            domain=data["domain"], product_line=data["product_line"], demand=data["demand"], reason=data["reason"]))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Classification and priority confirmed."))
+    return redirect(reverse("console:case_detail", args=[case.number]) + "#triage")
 
 
 def _capabilities(user: User) -> list[Capability]:

@@ -42,3 +42,8 @@ def organisation_zone() -> ZoneInfo:
 def local_date(moment: dt.datetime) -> dt.date:
     """The calendar day of `moment` as the organisation sees it (Asia/Shanghai by default)."""
     return moment.astimezone(organisation_zone()).date()
+
+
+def localtime(moment: dt.datetime) -> dt.datetime:
+    """`moment` in the organisation's zone (relative dates such as 昨天 are read there)."""
+    return moment.astimezone(organisation_zone())

@@ -37,11 +37,14 @@ from caseloop.cases.services import (
 )
 from caseloop.core import clock
 from caseloop.core.errors import ApplicationError
+from caseloop.core.tasks import enqueue_on_commit
 from caseloop.intake import channels
 from caseloop.intake.linking import similarity
 from caseloop.intake.models import CaseTracking, InboundMessage, InboundOutcome, InboundStatus, Mailbox
 from caseloop.notify.models import Transport
 from caseloop.notify.services import outbox_enqueue
+from caseloop.triage.services import should_triage
+from caseloop.triage.tasks import triage_new_case, triage_new_message
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +101,8 @@ def intake_register(
         if acknowledge:
             _queue_acknowledgement(case, tracking_code, linked_to=original, sender=reply_from,
                                    in_reply_to=in_reply_to)
+        if should_triage(case):
+            enqueue_on_commit(triage_new_case, case.pk)
     return IntakeResult(case=case, created=True, linked_to=original, tracking_code=tracking_code)
 
 
@@ -114,6 +119,7 @@ def intake_customer_reply(
             case_add_attachment(case=case, actor=None, upload=upload)
         if Case.objects.filter(pk=case.pk, status=CaseStatus.NEEDS_INFORMATION).exists():
             case_transition(case=case, actor=None, action=workflow.Action.INFORMATION_RECEIVED)
+        enqueue_on_commit(triage_new_message, message.pk)
     return message
 
 

@@ -76,3 +76,26 @@ def event_changes(event: CaseEvent) -> list[tuple[str, Any, Any]]:
 def masked_name(name: str) -> str:
     """The list shows names masked to roles that may not see personal data (张三 → 张*)."""
     return mask_name(name)
+
+
+@register.filter
+def triage_label(code: str, vocabulary: str) -> str:
+    """{{ triage.result.emotion|triage_label:"emotion" }} → 强烈"""
+    from caseloop.triage import labels
+
+    table = {"review": labels.REVIEW, "sentiment": labels.SENTIMENT, "emotion": labels.EMOTION,
+             "domain": labels.DOMAIN, "product_line": labels.PRODUCT_LINE, "demand": labels.DEMAND,
+             "source": labels.SOURCE, "entity": labels.ENTITY}.get(vocabulary, {})
+    return str(table.get(code, code)) if code else "—"
+
+
+@register.filter
+def reason_text(reason: dict[str, Any]) -> str:
+    from caseloop.triage.labels import reason_text as text
+
+    return text(reason)
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{float(value):.0%}"

@@ -1,0 +1,140 @@
+"""Which model and which configuration triage uses now, loaded once per process and refreshed
+when an admin changes something (the stamp below is one cheap query)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+import sklearn
+from django.conf import settings
+from django.db.models import Max
+
+from caseloop.triage import corpus
+from caseloop.triage.classifier import ModelBundle, train
+from caseloop.triage.engine import TriageConfig, Triager
+from caseloop.triage.extract import PatternSpec
+from caseloop.triage.models import (
+    AnalysisTemplate,
+    DomainTerm,
+    ExtractionPattern,
+    PriorityRule,
+    TriageModelVersion,
+    TriageSettings,
+)
+from caseloop.triage.priority import PriorityRuleSpec
+from caseloop.triage.text import Segmenter, normalise
+
+logger = logging.getLogger(__name__)
+_lock = threading.Lock()
+_cached: dict[str, tuple[str, Triager]] = {}
+
+
+def builtin_bundle() -> ModelBundle:
+    """The model Caseloop ships with: trained from the repository's corpus (train split) the first
+    time it is needed, then kept on disk under CASELOOP_VAR_DIR (keyed by the corpus digest)."""
+    records = corpus.load(split="train")
+    digest = corpus.digest(records)
+    path = Path(settings.VAR_DIR) / "triage" / f"builtin-{digest}-sklearn{sklearn.__version__}.joblib"
+    if path.exists():
+        try:
+            return ModelBundle.loads(path.read_bytes())
+        except Exception:  # a file from an older Caseloop, or cut short: train again
+            logger.warning("ignoring unreadable model file %s", path)
+    bundle = train_bundle(version=f"builtin-{digest}", records=records, trained_on={"sources": ["corpus:train"]})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written aside and renamed, so a process reading it never sees half a file.
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
+        handle.write(bundle.dumps())
+    os.replace(handle.name, path)
+    return bundle
+
+
+def train_bundle(*, version: str, records: list[corpus.Record],
+                 abuse_extra: list[tuple[str, int]] | None = None, trained_on: dict[str, object] | None = None,
+                 segmenter: Segmenter | None = None) -> ModelBundle:
+    segmenter = segmenter or Segmenter(DomainTerm.objects.filter(is_active=True).values_list("term", flat=True)
+                                       if _database_ready() else ())
+    texts = [normalise(r.text, segmenter) for r in records]
+    extra = [(normalise(text, segmenter), label) for text, label in (abuse_extra or [])]
+    return train(version=version, records=records, normalised=texts, abuse_extra=extra, trained_on=trained_on)
+
+
+def _database_ready() -> bool:
+    from django.db import connection
+
+    return "triage_domainterm" in connection.introspection.table_names()
+
+
+def current_config() -> TriageConfig:
+    options = TriageSettings.current()
+    rules = tuple(
+        PriorityRuleSpec(name=rule.name, level=rule.level, effect=rule.effect,
+                         keywords=tuple(k.strip() for k in rule.keywords.splitlines() if k.strip()),
+                         customer_tiers=_csv(rule.customer_tiers), channels=_csv(rule.channels))
+        for rule in PriorityRule.objects.filter(is_active=True)
+    )
+    templates = {
+        t.feedback_type: {"checks": _lines(t.checks), "questions": _lines(t.questions)}
+        for t in AnalysisTemplate.objects.all()
+    }
+    return TriageConfig(
+        priority_rules=rules,
+        domain_terms=tuple(DomainTerm.objects.filter(is_active=True).values_list("term", flat=True)),
+        patterns=tuple(PatternSpec(p.kind, p.regex) for p in ExtractionPattern.objects.filter(is_active=True)),
+        analysis_templates=templates,
+        type_confidence_threshold=options.type_confidence_threshold,
+        high_priority_threshold=options.high_priority_threshold,
+        surge_threshold=options.surge_threshold,
+        surge_window_hours=options.surge_window_hours,
+    )
+
+
+def _stamp() -> str:
+    """Changes whenever the active model or any configuration row changes."""
+    parts = [TriageModelVersion.objects.filter(is_active=True).values_list("version", flat=True).first() or "builtin"]
+    for model in (PriorityRule, DomainTerm, ExtractionPattern, AnalysisTemplate, TriageSettings):
+        latest = model.objects.aggregate(latest=Max("updated_at"), n=Max("id"))
+        parts.append(f"{latest['latest']}/{latest['n']}")
+    return "|".join(parts)
+
+
+def active_bundle() -> ModelBundle:
+    active = TriageModelVersion.objects.filter(is_active=True).first()
+    if active is None:
+        return builtin_bundle()
+    return ModelBundle.loads(bytes(active.artifact))
+
+
+def current_triager() -> Triager:
+    stamp = _stamp()
+    cached = _cached.get("triager")
+    if cached and cached[0] == stamp:
+        return cached[1]
+    with _lock:
+        cached = _cached.get("triager")
+        if cached and cached[0] == stamp:
+            return cached[1]
+        previous = cached[1] if cached else None
+        bundle = active_bundle()
+        if previous is not None and previous.bundle.version == bundle.version:
+            bundle = previous.bundle  # only the configuration changed: keep the loaded model
+        triager = Triager(bundle, current_config())
+        _cached["triager"] = (stamp, triager)
+        return triager
+
+
+def forget() -> None:
+    """Drop the cached triager (tests, and after training in this process)."""
+    _cached.clear()
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in value.splitlines() if line.strip()]
