@@ -205,5 +205,6 @@ CASELOOP: dict[str, Any] = {
         "process_waiting_inbound": ("caseloop.intake.tasks.process_waiting_inbound", 60),
         "poll_mailboxes": ("caseloop.intake.tasks.poll_mailboxes", 60),
         "prune_idempotency_records": ("caseloop.api.tasks.prune_idempotency_records", 3600),
+        "triage_untriaged": ("caseloop.triage.tasks.triage_untriaged", 300),
     },
 }

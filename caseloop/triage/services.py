@@ -319,3 +319,19 @@ def deviation_rate(*, since: dt.datetime | None = None, dimensions: Sequence[str
 def should_triage(case: Case) -> bool:
     # Imported history is triaged in bulk by `caseloop triage backfill`, not one task per row.
     return case.channel != Channel.IMPORT
+
+
+# A case younger than this is probably still in the hands of its own triage task.
+TRIAGE_GRACE = dt.timedelta(minutes=2)
+
+
+def triage_untriaged_cases(*, limit: int = 500, include_recent: bool = False) -> int:
+    """Triage cases without an assessment, oldest first; returns how many were triaged."""
+    pending = Case.objects.filter(triage__isnull=True)
+    if not include_recent:
+        pending = pending.filter(recorded_at__lt=clock.now() - TRIAGE_GRACE)
+    ids = list(pending.order_by("pk").values_list("pk", flat=True)[:limit] if limit else
+               pending.order_by("pk").values_list("pk", flat=True))
+    for case_id in ids:
+        triage_case(case_id)
+    return len(ids)

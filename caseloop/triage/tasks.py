@@ -16,3 +16,11 @@ def triage_new_case(case_id: int) -> dict[str, str]:
 def triage_new_message(message_id: int) -> dict[str, str]:
     run = triage_message(message_id)
     return {"message": str(message_id), "assessed": "yes" if run else "no"}
+
+
+@task()
+def triage_untriaged() -> dict[str, int]:
+    """Sweep: triage cases that have no assessment (a lost task, imported history)."""
+    from caseloop.triage.services import triage_untriaged_cases
+
+    return {"triaged": triage_untriaged_cases()}

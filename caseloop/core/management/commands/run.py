@@ -39,6 +39,8 @@ class Command(BaseCommand):
             summary = seed_demo()
             if summary.created:
                 self.stdout.write(f"Loaded demo data: {summary.cases} cases.")
+                self.stdout.write("Triaging the demo cases (the first run trains the built-in model)…")
+                call_command("triage", "backfill", stdout=self.stdout)
         if "CASELOOP_SITE_URL" not in os.environ:  # links in messages to customers point here
             settings.CASELOOP["SITE_URL"] = f"http://{options['host']}:{options['port']}"
         if "EMAIL_HOST" not in os.environ:

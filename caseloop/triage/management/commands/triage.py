@@ -107,16 +107,9 @@ class Command(BaseCommand):
             raise CommandError(f"{failures} input line(s) could not be read")
 
     def _backfill(self, options: dict[str, Any]) -> None:
-        from caseloop.cases.models import Case
-        from caseloop.triage.services import triage_case
+        from caseloop.triage.services import triage_untriaged_cases
 
-        pending = Case.objects.filter(triage__isnull=True).order_by("pk").values_list("pk", flat=True)
-        if options["limit"]:
-            pending = pending[: options["limit"]]
-        done = 0
-        for case_id in pending.iterator(chunk_size=500):
-            triage_case(case_id)
-            done += 1
+        done = triage_untriaged_cases(limit=options["limit"], include_recent=True)
         self.stdout.write(json.dumps({"triaged": done}))
 
     def _stats(self, options: dict[str, Any]) -> None:

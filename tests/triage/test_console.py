@@ -1,0 +1,75 @@
+"""The case page shows every automatic decision with its reasons, and people correct it there."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from caseloop.accounts.models import User
+from caseloop.accounts.roles import Role
+from caseloop.cases.choices import Channel, Priority
+from caseloop.triage.models import TriageDecision
+from caseloop.triage.services import triage_case
+from tests.factories import UserFactory, register_case
+
+pytestmark = pytest.mark.usefixtures("triage_ready")
+
+
+def logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_case_page_shows_the_triage_with_its_reasons(supervisor: User) -> None:
+    case = register_case(channel=Channel.API, subject="热水器漏电", content="热水器漏电，手都麻了，订单号2026110512345678")
+    triage_case(case.pk)
+
+    html = logged_in(supervisor).get(f"/cases/{case.number}/").content.decode()
+
+    assert 'data-testid="triage"' in html
+    assert "安全风险 — 漏电" in html  # the rule and the word that decided
+    assert "漏电风险" in html  # the issue point
+    assert "2026110512345678" in html
+    assert 'data-testid="triage-form"' in html
+
+
+def test_insults_are_masked_on_the_case_page(supervisor: User) -> None:
+    case = register_case(channel=Channel.API, subject="快递", content="你们这帮傻逼，快递十天了还没到")
+    triage_case(case.pk)
+    html = logged_in(supervisor).get(f"/cases/{case.number}/").content.decode()
+    content = html.split('data-testid="case-content">', 1)[1].split("</div>", 1)[0]
+    assert "傻逼" not in content and "＊＊" in content
+
+
+def test_correcting_on_the_sheet_records_the_override(supervisor: User) -> None:
+    case = register_case(channel=Channel.API, subject="热水器漏电", content="热水器漏电，手都麻了")
+    triage_case(case.pk)
+
+    response = logged_in(supervisor).post(f"/cases/{case.number}/triage/", {
+        "feedback_type": "repair_quality", "priority": Priority.MEDIUM, "review": "ok",
+        "reason": "已上门检测，是维修后接线问题"})
+
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.feedback_type == "repair_quality" and case.priority == Priority.MEDIUM
+    assert TriageDecision.objects.filter(case=case, dimension="priority", is_override=True).exists()
+
+
+def test_a_case_the_user_may_not_see_cannot_be_confirmed(db: None) -> None:
+    other_agent = UserFactory(role=Role.AGENT)
+    case = register_case(channel=Channel.API, subject="漏电", content="插座漏电")
+    triage_case(case.pk)
+    response = logged_in(other_agent).post(f"/cases/{case.number}/triage/", {
+        "feedback_type": "other", "priority": Priority.LOW, "review": "ok", "reason": "x"})
+    assert response.status_code == 404
+    assert not TriageDecision.objects.exists()
+
+
+def test_the_sheet_requires_a_logged_in_user_and_csrf(supervisor: User) -> None:
+    case = register_case(channel=Channel.API, subject="漏电", content="插座漏电")
+    triage_case(case.pk)
+    assert Client().post(f"/cases/{case.number}/triage/", {}).status_code == 302  # to the log-in page
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(supervisor)
+    assert csrf_client.post(f"/cases/{case.number}/triage/", {"feedback_type": "other"}).status_code == 403
