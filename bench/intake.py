@@ -316,7 +316,7 @@ def server_pids(master: int, dbname: str) -> tuple[list[int], list[int]]:
                 workers.append(int(stat.parent.name))
         except (OSError, ValueError):
             continue
-    backends = [int(pid) for (pid,) in pg_exec(f"SELECT pid FROM pg_stat_activity WHERE datname = '{dbname}'")]  # noqa: S608 - our own name
+    backends = [int(pid) for (pid,) in pg_exec(f"SELECT pid FROM pg_stat_activity WHERE datname = '{dbname}'")]
     return workers, backends
 
 

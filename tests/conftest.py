@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,8 @@ from pytest_django import Settings
 
 from caseloop.accounts.models import Department, User
 from caseloop.accounts.roles import Role
+from caseloop.triage.classifier import ModelBundle
+from caseloop.triage.loading import builtin_bundle, forget
 from tests.factories import DepartmentFactory, UserFactory
 
 
@@ -47,3 +50,17 @@ def agent(db: None) -> User:
 @pytest.fixture
 def specialist(department: Department) -> User:
     return UserFactory(username="specialist", role=Role.SPECIALIST, display_name="赵专员", departments=[department])
+
+
+@pytest.fixture(scope="session")
+def shipped_model() -> ModelBundle:
+    """The model Caseloop ships: trained from the corpus once, then cached on disk (var/triage/)."""
+    return builtin_bundle()
+
+
+@pytest.fixture
+def triage_ready(db: None, shipped_model: ModelBundle) -> Iterator[ModelBundle]:
+    """Triage reads the database's configuration afresh in every test (each test rolls it back)."""
+    forget()
+    yield shipped_model
+    forget()

@@ -44,7 +44,9 @@ def builtin_bundle() -> ModelBundle:
             return ModelBundle.loads(path.read_bytes())
         except Exception:  # a file from an older Caseloop, or cut short: train again
             logger.warning("ignoring unreadable model file %s", path)
-    bundle = train_bundle(version=f"builtin-{digest}", records=records, trained_on={"sources": ["corpus:train"]})
+    # The shipped dictionary only: the built-in model is the same on every installation.
+    bundle = train_bundle(version=f"builtin-{digest}", records=records, trained_on={"sources": ["corpus:train"]},
+                          segmenter=Segmenter())
     path.parent.mkdir(parents=True, exist_ok=True)
     # Written aside and renamed, so a process reading it never sees half a file.
     with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
@@ -56,17 +58,11 @@ def builtin_bundle() -> ModelBundle:
 def train_bundle(*, version: str, records: list[corpus.Record],
                  abuse_extra: list[tuple[str, int]] | None = None, trained_on: dict[str, object] | None = None,
                  segmenter: Segmenter | None = None) -> ModelBundle:
-    segmenter = segmenter or Segmenter(DomainTerm.objects.filter(is_active=True).values_list("term", flat=True)
-                                       if _database_ready() else ())
+    if segmenter is None:
+        segmenter = Segmenter(DomainTerm.objects.filter(is_active=True).values_list("term", flat=True))
     texts = [normalise(r.text, segmenter) for r in records]
     extra = [(normalise(text, segmenter), label) for text, label in (abuse_extra or [])]
     return train(version=version, records=records, normalised=texts, abuse_extra=extra, trained_on=trained_on)
-
-
-def _database_ready() -> bool:
-    from django.db import connection
-
-    return "triage_domainterm" in connection.introspection.table_names()
 
 
 def current_config() -> TriageConfig:

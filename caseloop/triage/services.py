@@ -17,7 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy, override
 
 from caseloop.accounts.models import User
 from caseloop.accounts.roles import Capability
@@ -285,14 +285,14 @@ def reject_case(*, case: Case, actor: User | None, reason_code: str, note: str =
 
 # What the customer is told (R3.1: rejected with a stated reason; out of scope redirected).
 REJECTION_TEMPLATES: dict[str, Any] = {
-    RejectionReason.SPAM: _("Your message %(number)s looks like advertising, so we have not registered it as "
+    RejectionReason.SPAM: gettext_lazy("Your message %(number)s looks like advertising, so we have not registered it as "
                             "feedback. If it is a real problem, please write again and describe it."),
-    RejectionReason.MEANINGLESS: _("We could not find a question or a problem in your message %(number)s. "
+    RejectionReason.MEANINGLESS: gettext_lazy("We could not find a question or a problem in your message %(number)s. "
                                    "Please write again and tell us what happened."),
-    RejectionReason.OUT_OF_SCOPE: _("Your message %(number)s concerns something we do not handle. Please contact "
+    RejectionReason.OUT_OF_SCOPE: gettext_lazy("Your message %(number)s concerns something we do not handle. Please contact "
                                     "the company or authority responsible; we are sorry we cannot help here."),
-    RejectionReason.ABUSE: _("Your message %(number)s was not registered."),
-    RejectionReason.FAKE: _("After checking, we could not confirm the facts in your message %(number)s."),
+    RejectionReason.ABUSE: gettext_lazy("Your message %(number)s was not registered."),
+    RejectionReason.FAKE: gettext_lazy("After checking, we could not confirm the facts in your message %(number)s."),
 }
 
 

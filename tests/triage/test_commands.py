@@ -39,7 +39,8 @@ def test_classify_writes_one_json_line_per_input_with_every_field() -> None:
     for field in ("type", "type_confidence", "priority", "priority_reasons", "review", "sentiment", "issue_points",
                   "entities"):
         assert field in first
-    assert first["priority"] == "high" and outputs[1]["review"] == "spam"
+    assert first["priority"] == "high"
+    assert outputs[1]["review"] == "spam"
 
 
 def test_classify_reports_a_bad_line_and_goes_on(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -48,7 +49,8 @@ def test_classify_reports_a_bad_line_and_goes_on(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(CommandError, match="1 input line"):
         call_command("triage", "classify", stdout=out)
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert lines[0]["line"] == 1 and "error" in lines[0]
+    assert lines[0]["line"] == 1
+    assert "error" in lines[0]
     assert lines[1]["id"] == 2
 
 
@@ -86,7 +88,8 @@ def test_retraining_on_the_corpus_activates_a_versioned_model() -> None:
     outcome = json.loads(run("train", "--note", "test"))
     assert outcome["activated"]
     active = TriageModelVersion.objects.get(is_active=True)
-    assert active.version == outcome["version"] and active.metrics["type_macro_f1"] > 0.5
+    assert active.version == outcome["version"]
+    assert active.metrics["type_macro_f1"] > 0.5
     case = register_case(channel=Channel.API, subject="漏电", content="插座漏电")
     run("backfill")
     assert CaseTriage.objects.get(case=case).model_version == active.version

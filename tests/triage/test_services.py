@@ -37,7 +37,8 @@ def test_a_safety_complaint_is_graded_high_with_the_rule_and_word_that_decided(a
     assert case.resolution_due_at != due_before  # the deadline follows the priority
     reasons = triage.result["priority_reasons"]
     assert any(r["kind"] == "rule" and r["detail"].startswith("安全风险 — 漏电") for r in reasons)
-    assert triage.model_version.startswith("builtin-") and triage.rules_digest
+    assert triage.model_version.startswith("builtin-")
+    assert triage.rules_digest
     event = CaseEvent.objects.get(case=case, kind=EventKind.TRIAGED)
     assert event.changes["priority"] == [Priority.MEDIUM, Priority.HIGH]
     assert event.actor is None
@@ -56,7 +57,8 @@ def test_extracted_values_fill_empty_fields_and_never_overwrite_what_was_entered
     assert empty.order_number == "2026110512345678"
     assert empty.serial_number == "SN8899776655"
     assert entered.order_number == "DD-KEEP-ME"
-    assert kept is not None and kept.suggestions["order_number"] == "2026110512345678"
+    assert kept is not None
+    assert kept.suggestions["order_number"] == "2026110512345678"
 
 
 def test_a_priority_a_person_chose_is_kept_and_triage_only_suggests(agent: User) -> None:
@@ -67,7 +69,8 @@ def test_a_priority_a_person_chose_is_kept_and_triage_only_suggests(agent: User)
 
     case.refresh_from_db()
     assert case.priority == Priority.LOW
-    assert triage is not None and triage.suggestions["priority"] == Priority.HIGH
+    assert triage is not None
+    assert triage.suggestions["priority"] == Priority.HIGH
 
 
 def test_a_near_duplicate_from_another_customer_is_linked_with_its_score() -> None:
@@ -81,7 +84,9 @@ def test_a_near_duplicate_from_another_customer_is_linked_with_its_score() -> No
 
     assert triage is not None
     [link] = triage.result["duplicates"]
-    assert link["number"] == first.number and link["score"] >= 0.8 and not link["same_customer"]
+    assert link["number"] == first.number
+    assert link["score"] >= 0.8
+    assert not link["same_customer"]
     assert CaseFingerprintBand.objects.filter(case=second).count() == 16
 
 
@@ -118,7 +123,9 @@ def test_spam_is_only_suggested_for_rejection_by_default() -> None:
     triage = triage_case(case.pk)
 
     case.refresh_from_db()
-    assert triage is not None and triage.review == "spam" and triage.result["is_rejectable"]
+    assert triage is not None
+    assert triage.review == "spam"
+    assert triage.result["is_rejectable"]
     assert case.status == CaseStatus.PENDING
     assert triage.needs_manual_dispatch  # a person looks at it
 
@@ -132,7 +139,8 @@ def test_automatic_rejection_when_the_admin_enabled_it_tells_the_customer_why() 
     triage_case(case.pk)
 
     case.refresh_from_db()
-    assert case.status == CaseStatus.REJECTED and case.rejection_reason == "spam"
+    assert case.status == CaseStatus.REJECTED
+    assert case.rejection_reason == "spam"
     message = OutboxMessage.objects.get(case=case, dedupe_key=f"reject:{case.number}")
     assert "广告" in message.body
 
@@ -147,10 +155,12 @@ def test_confirming_records_each_label_and_counts_overrides_in_the_deviation_rat
         priority=triage.predicted_priority, review="ok"))
 
     decisions = {d.dimension: d for d in TriageDecision.objects.filter(case=case)}
-    assert decisions["type"].is_override and not decisions["priority"].is_override
+    assert decisions["type"].is_override
+    assert not decisions["priority"].is_override
     assert decisions["type"].text.startswith("漏电") or "漏电" in decisions["type"].text
     rates = deviation_rate()
-    assert rates["type"].rate == 1.0 and rates["priority"].rate == 0.0
+    assert rates["type"].rate == 1.0
+    assert rates["priority"].rate == 0.0
     triage.refresh_from_db()
     assert triage.confirmed_by == supervisor
     assert CaseEvent.objects.filter(case=case, kind=EventKind.TRIAGE_CONFIRMED, actor=supervisor).exists()
@@ -184,7 +194,8 @@ def test_a_new_message_that_reports_a_fire_raises_the_priority() -> None:
     run = triage_message(message.pk)
 
     case.refresh_from_db()
-    assert run is not None and run.message == message
+    assert run is not None
+    assert run.message == message
     assert case.priority == Priority.HIGH
     assert "安全风险" in CaseEvent.objects.filter(case=case, kind=EventKind.TRIAGED).last().reason  # type: ignore[union-attr]
 
@@ -215,7 +226,8 @@ def test_an_admins_new_rule_applies_to_the_next_case_without_a_restart(shipped_m
     before = triage_case(register_case(channel=Channel.API, subject="收银", content=text).pk)
     PriorityRule.objects.create(name="门店系统", level=Priority.HIGH, keywords="收银系统")
     after = triage_case(register_case(channel=Channel.API, subject="收银", content=text).pk)
-    assert before is not None and after is not None
+    assert before is not None
+    assert after is not None
     assert not any(r["detail"].startswith("门店系统") for r in before.result["priority_reasons"])
     assert after.predicted_priority == Priority.HIGH
     assert after.rules_digest != before.rules_digest
