@@ -124,7 +124,7 @@ def _history_text(i: int, base: list[str], rng: random.Random) -> str:
     return f"{_mutate(a, rng, 0.1)} {b[: rng.randrange(5, 60)]} 订单{i:09d}"
 
 
-def _fingerprint_rows(job: tuple[int, int, int]) -> list[tuple[int, bytes, list[int]]]:
+def _fingerprint_rows(job: tuple[int, int, int]) -> list[tuple[int, str, bytes, list[int]]]:
     start, stop, seed = job
     from caseloop.triage import corpus, duplicates
 
@@ -132,9 +132,10 @@ def _fingerprint_rows(job: tuple[int, int, int]) -> list[tuple[int, bytes, list[
     rows = []
     for i in range(start, stop):
         rng = random.Random(seed * 1_000_003 + i)
-        fingerprint = duplicates.fingerprint(_history_text(i, base, rng))
+        text = _history_text(i, base, rng)
+        fingerprint = duplicates.fingerprint(text)
         if fingerprint is not None:
-            rows.append((i, fingerprint.to_bytes(), fingerprint.band_keys()))
+            rows.append((i, text, fingerprint.to_bytes(), fingerprint.band_keys()))
     return rows
 
 
@@ -160,11 +161,13 @@ def seed_history(n: int, *, workers: int, seed: int) -> None:
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         for done, rows in enumerate(pool.imap(_fingerprint_rows, jobs), 1):
             case_rows = []
-            for i, _sig, _keys in rows:
+            for i, text, _sig, _keys in rows:
                 row = []
                 for f in fields:
                     if f.name == "number":
                         row.append(f"CFBENCH{i:09d}")
+                    elif f.name == "content":  # the probes read it back: a near-copy of what is really stored
+                        row.append(text)
                     elif f.attname in values:
                         row.append(values[f.attname])
                     elif f.null:
@@ -175,8 +178,8 @@ def seed_history(n: int, *, workers: int, seed: int) -> None:
                         row.append("")
                 case_rows.append(row)
             ids = _insert_cases(connection, [f.column for f in fields], case_rows)
-            fingerprints = [(case_id, sig, customer.pk, now) for case_id, (_i, sig, _k) in zip(ids, rows, strict=True)]
-            bands = [(key, case_id) for case_id, (_i, _s, keys) in zip(ids, rows, strict=True) for key in keys]
+            fingerprints = [(case_id, sig, customer.pk, now) for case_id, (_i, _t, sig, _k) in zip(ids, rows, strict=True)]
+            bands = [(key, case_id) for case_id, (_i, _t, _s, keys) in zip(ids, rows, strict=True) for key in keys]
             _copy(connection, CaseFingerprint._meta.db_table, ["case_id", "signature", "customer_id", "received_at"],
                   fingerprints)
             _copy(connection, CaseFingerprintBand._meta.db_table, ["key", "case_id"], bands)
@@ -235,16 +238,17 @@ def bench_duplicates(args: argparse.Namespace) -> None:
     call_command("migrate", interactive=False, verbosity=0)
     seed_history(args.cases, workers=args.workers, seed=args.seed)
 
+    from caseloop.cases.models import Case
     from caseloop.triage import corpus
     from caseloop.triage.services import find_similar
 
     base = [r.text for r in corpus.load()]
     rng = random.Random(args.seed + 1)
+    numbers = [f"CFBENCH{rng.randrange(args.cases):09d}" for _ in range(args.probes)]
+    stored = dict(Case.objects.filter(number__in=numbers).values_list("number", "content"))
     near, fresh = [], []
-    for _ in range(args.probes):
-        i = rng.randrange(args.cases)
-        stored = _history_text(i, base, random.Random(args.seed * 1_000_003 + i))
-        near.append((f"CFBENCH{i:09d}", _mutate(stored, rng, 0.03)))
+    for number in numbers:
+        near.append((number, _mutate(stored[number], rng, 0.03)))
         fresh.append(_mutate(rng.choice(base), rng, 0.3) + f" 新问题{rng.randrange(10**6)}")
     for _, text in near[:20]:
         find_similar(text=text)

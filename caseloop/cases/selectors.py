@@ -45,6 +45,7 @@ class CaseFilters:
     is_overdue: bool = False
     is_escalated: bool = False
     is_entry_late: bool = False  # R1.3: recorded later than the channel's entry limit
+    awaits_manual_triage: bool = False  # R3.3: triage was unsure or content review objected; nobody confirmed yet
     text: str = ""
     sort: str = DEFAULT_SORT
 
@@ -76,6 +77,9 @@ def case_list(*, user: User, filters: CaseFilters) -> QuerySet[Case]:
         cases = cases.filter(is_escalated=True)
     if filters.is_entry_late:
         cases = cases.filter(is_entry_late=True)
+    if filters.awaits_manual_triage:
+        cases = cases.filter(triage__needs_manual_dispatch=True, triage__confirmed_at__isnull=True,
+                             status__in=OPEN_STATUSES)
     if filters.text.strip():
         cases = cases.filter(text_condition(filters.text))
     return (

@@ -45,6 +45,7 @@ class CaseFilterForm(forms.Form):
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     escalated = forms.BooleanField(label=_("Escalated only"), required=False)
     late_entry = forms.BooleanField(label=_("Late entries only"), required=False)
+    manual_triage = forms.BooleanField(label=_("Awaiting manual classification only"), required=False)
     sort = forms.ChoiceField(choices=[(key, key) for key in SORTS], required=False, initial=DEFAULT_SORT)
 
     def to_filters(self) -> CaseFilters:
@@ -63,6 +64,7 @@ class CaseFilterForm(forms.Form):
             is_overdue=bool(data.get("overdue")),
             is_escalated=bool(data.get("escalated")),
             is_entry_late=bool(data.get("late_entry")),
+            awaits_manual_triage=bool(data.get("manual_triage")),
             text=data.get("q") or "",
             sort=data.get("sort") or DEFAULT_SORT,
         )

@@ -49,7 +49,7 @@ from caseloop.customers.personal_data import customer_contact_for, may_see_perso
 from caseloop.customers.services import CustomerDetails
 from caseloop.intake.services import intake_register
 from caseloop.triage.models import CaseTriage
-from caseloop.triage.services import Confirmation, triage_confirm
+from caseloop.triage.services import Confirmation, reject_case, suggested_rejection, triage_confirm
 
 
 def _user(request: HttpRequest) -> User:
@@ -191,7 +191,8 @@ def _triage_context(user: User, case: Case) -> dict[str, Any]:
     })
     return {"triage": triage, "triage_form": form,
             "can_confirm_triage": user.can(Capability.EDIT_CASE) or user.can(Capability.REVIEW),
-            "show_masked": triage.review == "abuse"}
+            "show_masked": triage.review == "abuse",
+            "suggested_rejection": suggested_rejection(case, triage) if user.can(Capability.REVIEW) else ""}
 
 
 @require_POST
@@ -232,8 +233,12 @@ def case_transition_view(request: HttpRequest, number: str) -> HttpResponse:
         original = None
         if data["action"] == workflow.Action.MARK_DUPLICATE and data["duplicate_of"]:
             original = access_case(user, data["duplicate_of"])
-        case_transition(case=case, actor=user, action=data["action"], reason=data["reason"],
-                        reason_code=data["reason_code"], duplicate_of=original)
+        if data["action"] == workflow.Action.REJECT:
+            # Through the one rejection service: the customer is told why (R3.1 reason template).
+            reject_case(case=case, actor=user, reason_code=data["reason_code"], note=data["reason"])
+        else:
+            case_transition(case=case, actor=user, action=data["action"], reason=data["reason"],
+                            reason_code=data["reason_code"], duplicate_of=original)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:

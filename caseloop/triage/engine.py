@@ -35,7 +35,7 @@ class TriageConfig:
     analysis_templates: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     symptoms: tuple[Symptom, ...] | None = None
     type_confidence_threshold: float = 0.45  # below: the manual dispatch queue
-    high_priority_threshold: float = 0.35
+    high_priority_threshold: float = 0.2  # see TriageSettings
     surge_threshold: int = 5
     surge_window_hours: int = 2
 
@@ -175,8 +175,7 @@ class Triager:
         )
 
     def _type_of(self, clause: str) -> str:
-        prediction = self.bundle.predict(self.normalise(clause)).get("type")
-        return prediction.label if prediction else ""
+        return self.bundle.predict_label(self.normalise(clause), "type")
 
     def assess_many(self, items: Sequence[TriageInput]) -> list[Assessment]:
         return [self.assess(item) for item in items]

@@ -43,7 +43,7 @@ DEFAULT_PATTERNS: tuple[PatternSpec, ...] = (
     PatternSpec("serial_number", r"(?:序列号|串号|机身号|S/?N|IMEI|条码)[:：\s]*(?P<value>[A-Za-z0-9-]{6,30})"),
     PatternSpec("product_model", r"(?:型号|机型|model)[:：\s]*(?P<value>[A-Za-z0-9][A-Za-z0-9 .+/-]{1,24}[A-Za-z0-9+])"),
     # Model-like tokens: letters and digits with a dash or a letter-digit mix, e.g. KFR-35GW, XQG100-B1, P60 Pro.
-    PatternSpec("product_model", r"(?<![A-Za-z0-9])(?P<value>[A-Z]{1,6}-?\d{1,5}[A-Z0-9]*(?:[-/][A-Z0-9]{1,8})*(?:\s?(?:Pro|Max|Plus|Ultra|Mini|SE))?)(?![A-Za-z0-9])"),
+    PatternSpec("product_model", r"(?<![A-Za-z0-9])(?P<value>[A-Z]{1,6}-?\d{1,5}[A-Z0-9]*(?:[-/][A-Za-z0-9]{1,8})*(?:\s?(?:Pro|Max|Plus|Ultra|Mini|SE))?)(?![A-Za-z0-9])"),
 )
 
 _MAINLAND_MOBILE = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)")
@@ -56,11 +56,16 @@ _AMOUNT = re.compile(
     r"|(?P<b>\d+(?:,\d{3})*(?:\.\d{1,2})?)\s?(?:元|块钱|块|rmb|RMB)"
     r"|(?P<c>[零一二两三四五六七八九十百千万]+)\s?(?:元|块钱|块))"
 )
+# A place name never contains these (they are the words around it: 我在…买的, 寄到…, 住…).
+_PLACE = r"(?:(?![在到是我的了买買住寄送从從于於和与與给給把被去来來])[\u4e00-\u9fff])"
 _ADDRESS = re.compile(
-    r"(?P<value>(?:[\u4e00-\u9fff]{2,7}(?:省|自治区))?(?:[\u4e00-\u9fff]{2,7}市)?(?:[\u4e00-\u9fff]{1,7}(?:区|县))?"
-    r"[\u4e00-\u9fff0-9]{1,15}(?:路|街|道|大道|巷|弄)[0-9一二三四五六七八九十]{1,5}号"
-    r"(?:[\u4e00-\u9fff0-9]{0,12}(?:小区|大厦|花园|公寓|苑))?(?:\d{1,3}(?:栋|幢|号楼))?(?:\d{1,2}单元)?(?:\d{1,5}(?:室|房))?)"
+    rf"(?P<value>(?:{_PLACE}{{2,7}}(?:省|自治区|自治區))?(?:{_PLACE}{{2,7}}市)?(?:{_PLACE}{{1,7}}(?:区|區|县|縣))?"
+    rf"(?:{_PLACE}|[0-9]){{1,15}}(?:路|街|道|大道|巷|弄)(?:[0-9一二三四五六七八九十]{{1,3}}段)?[0-9一二三四五六七八九十]{{1,5}}(?:号|號)"
+    rf"(?:(?:{_PLACE}|[0-9A-Za-z]){{0,12}}(?:小区|小區|大厦|大廈|花园|花園|公寓|苑|城|广场|廣場|中心|大楼|大樓))?"
+    r"(?:\d{1,3}(?:栋|棟|幢|号楼|號樓))?(?:\d{1,2}(?:单元|單元))?(?:\d{1,3}(?:楼|樓))?(?:\d{1,5}(?:室|房))?)"
 )
+# Hong Kong numbers are 8 digits without a trunk prefix: taken without +852 only near a mention of Hong Kong.
+_HK_LOCAL = re.compile(r"(?:香港|港|HK|hk)\D{0,8}?(?<!\d)(?P<a>[5-9]\d{3})[\s-]?(?P<b>\d{4})(?!\d)")
 
 _ADDRESS_LABEL = re.compile(r"^.*?(?:收货地址|家庭住址|地址是|地址|住在|家住|位于|寄到|送到)[:：]?")
 
@@ -132,6 +137,9 @@ class Extractor:
                                  (_LANDLINE, lambda m: "+86" + m.group(1)[1:] + m.group(2))):
             for match in regex.finditer(text):
                 add("phone", match.start(), match.end(), match.group(0), normalise(match))
+        for match in _HK_LOCAL.finditer(text):
+            add("phone", match.start("a"), match.end("b"), text[match.start("a"):match.end("b")],
+                "+852" + match.group("a") + match.group("b"))
         for kind, pattern in self._patterns:
             for match in pattern.finditer(text):
                 group = "value" if "value" in pattern.groupindex else 0

@@ -34,7 +34,19 @@ _ABUSE_WORDS = (
     "tmd", "他妈的", "妈的", "去死", "死全家", "狗东西", "狗日", "狗屎", "垃圾玩意", "废物", "脑残", "智障", "王八蛋",
     "混蛋", "畜生", "贱人", "滚蛋", "滚犊子", "白痴", "弱智", "神经病", "fuck", "shit", "屌", "婊",
 )
-_ABUSE_RE = re.compile("|".join(re.escape(w) for w in sorted(_ABUSE_WORDS, key=len, reverse=True)))
+
+
+def _abuse_pattern(word: str) -> str:
+    if word.isascii():  # "sb" in "usb" is no insult: Latin words stand alone
+        return rf"(?<![a-z]){re.escape(word)}(?![a-z])"
+    if word == "妈的":  # "我妈的手机" is the customer's mother's phone
+        return r"(?<![我她咱俺姑舅姨爸他])妈的"
+    return re.escape(word)
+
+
+_ABUSE_RE = re.compile("|".join(_abuse_pattern(w) for w in sorted(_ABUSE_WORDS, key=len, reverse=True)))
+# Words in quotation marks are someone else's (the customer reporting what staff said to them).
+_QUOTED = re.compile(r"「[^」]{0,40}」|『[^』]{0,40}』|“[^”]{0,40}”|\"[^\"]{0,40}\"")
 _OUT_OF_SCOPE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("out_of_scope.job", re.compile(r"应聘|求职|投简历|简历|招聘吗|招人吗")),
     ("out_of_scope.homework", re.compile(r"作业|论文|考试答案|这道题")),
@@ -102,7 +114,7 @@ def review(text: NormalisedText, *, predictions: dict[str, Prediction], abuse_pr
     type_prediction = predictions.get("type")
     # Substance: the type model sees a real problem in it, not just noise around an insult.
     has_substance = bool(type_prediction and type_prediction.label != "other" and type_prediction.confidence >= 0.3)
-    abuse_hits = sorted({m.group(0) for m in _ABUSE_RE.finditer(folded)})
+    abuse_hits = sorted({m.group(0) for m in _ABUSE_RE.finditer(_QUOTED.sub(" ", folded))})
     spam_hits = [(code, m.group(0)) for code, pattern in _SPAM_RULES if (m := pattern.search(folded))]
     scope_hits = [(code, m.group(0)) for code, pattern in _OUT_OF_SCOPE_RULES if (m := pattern.search(folded))]
     model_label = head.label if head else OK
@@ -118,8 +130,10 @@ def review(text: NormalisedText, *, predictions: dict[str, Prediction], abuse_pr
         return Verdict(SPAM, round(model_conf, 3), [Reason("model", "review.model", detail=SPAM, confidence=model_conf)],
                        masked_text=text.original, has_substance=False)
 
-    abusive_model = abuse_probability is not None and abuse_probability >= abuse_threshold
-    if abuse_hits or (abusive_model and model_label == ABUSE):
+    # Without an insult word, both models must agree: an angry complaint is not abuse.
+    abusive_model = (abuse_probability is not None and abuse_probability >= abuse_threshold
+                     and model_label == ABUSE and model_conf >= 0.6)
+    if abuse_hits or abusive_model:
         reasons += [Reason("rule", "abuse.words", detail="、".join(abuse_hits))] if abuse_hits else []
         if abuse_probability is not None:
             reasons.append(Reason("model", "abuse.model", confidence=abuse_probability))

@@ -265,6 +265,13 @@ def triage_confirm(*, case: Case, actor: User, confirmation: Confirmation) -> Ca
     return triage
 
 
+def suggested_rejection(case: Case, triage: CaseTriage) -> str:
+    """The rejection reason content review proposes for a still-pending case ('' when none)."""
+    if not triage.result.get("is_rejectable") or case.status not in (CaseStatus.PENDING, CaseStatus.NEEDS_INFORMATION):
+        return ""
+    return str(_REVIEW_REJECTION.get(triage.review, ""))
+
+
 def reject_case(*, case: Case, actor: User | None, reason_code: str, note: str = "") -> Case:
     """R3.1: reject with the stated reason; the customer is told why (reason template)."""
     from caseloop.notify.models import Transport

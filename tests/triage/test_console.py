@@ -75,3 +75,50 @@ def test_the_sheet_requires_a_logged_in_user_and_csrf(supervisor: User) -> None:
     csrf_client = Client(enforce_csrf_checks=True)
     csrf_client.force_login(supervisor)
     assert csrf_client.post(f"/cases/{case.number}/triage/", {"feedback_type": "other"}).status_code == 403
+
+
+def test_a_suggested_rejection_is_confirmed_by_a_person_and_the_customer_is_told_why(supervisor: User) -> None:
+    from caseloop.cases.choices import CaseStatus, RejectionReason
+    from caseloop.notify.models import OutboxMessage
+    from tests.factories import CustomerDetailsFactory
+
+    case = register_case(channel=Channel.API, subject="兼职", content="兼职刷单日赚500，加微信 abc12345 详聊",
+                         customer=CustomerDetailsFactory(email="spam@example.com"))
+    triage_case(case.pk)
+    client = logged_in(supervisor)
+    html = client.get(f"/cases/{case.number}/").content.decode()
+    assert 'data-testid="confirm-rejection"' in html  # offered, not done: a person decides
+    case.refresh_from_db()
+    assert case.status == CaseStatus.PENDING
+
+    response = client.post(f"/cases/{case.number}/transition/",
+                           {"action": "reject", "reason_code": RejectionReason.SPAM, "reason": ""})
+
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == CaseStatus.REJECTED
+    assert case.rejection_reason == RejectionReason.SPAM
+    notice = OutboxMessage.objects.get(case=case, dedupe_key=f"reject:{case.number}")
+    assert case.number in notice.body
+    assert 'data-testid="confirm-rejection"' not in client.get(f"/cases/{case.number}/").content.decode()
+
+
+def test_the_case_list_offers_the_manual_classification_queue(supervisor: User) -> None:
+    """R3.3: a case triage was unsure about waits in a queue until a person confirms it."""
+    from caseloop.triage.models import CaseTriage
+
+    unsure = register_case(channel=Channel.API, subject="咨询", content="那个东西怎么弄")
+    sure = register_case(channel=Channel.API, subject="热水器漏电", content="热水器漏电，手都麻了")
+    triage_case(unsure.pk)
+    triage_case(sure.pk)
+    CaseTriage.objects.filter(case=unsure).update(needs_manual_dispatch=True)
+    CaseTriage.objects.filter(case=sure).update(needs_manual_dispatch=False)
+    client = logged_in(supervisor)
+
+    html = client.get("/cases/?manual_triage=on").content.decode()
+    assert unsure.number in html
+    assert sure.number not in html
+
+    client.post(f"/cases/{unsure.number}/triage/", {"feedback_type": "consultation", "priority": Priority.LOW,
+                                                    "review": "ok", "reason": "客户询问用法"})
+    assert unsure.number not in client.get("/cases/?manual_triage=on").content.decode()

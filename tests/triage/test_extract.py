@@ -94,3 +94,21 @@ def test_chinese_numerals(text: str, number: int) -> None:
 
 def test_text_without_key_information_gives_nothing() -> None:
     assert Extractor().extract("服务很好，谢谢", reference=REFERENCE) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("我昨天下午在北京市朝阳区建国路88号SOHO现代城买的", "北京市朝阳区建国路88号SOHO现代城"),
+    ("請寄到臺北市大安區忠孝東路四段123號5樓，謝謝", "臺北市大安區忠孝東路四段123號5樓"),
+    ("家住杭州市西湖区文三路90号", "杭州市西湖区文三路90号"),
+], ids=["words-before-the-city", "taiwan-traditional", "after-a-verb"])
+def test_an_address_starts_at_the_place_name_not_at_the_words_before_it(text: str, expected: str) -> None:
+    assert values(text, "address") == [expected]
+
+
+def test_a_hong_kong_number_without_852_is_taken_only_near_a_mention_of_hong_kong() -> None:
+    assert values("香港的號碼 9123 4567，請回電", "phone") == ["+85291234567"]
+    assert values("退款 9123 4567 元什么时候到", "phone") == []
+
+
+def test_a_model_keeps_its_variant_suffix() -> None:
+    assert values("空调型号 KFR-35GW/BpR3 外机异响", "product_model") == ["KFR-35GW/BPR3"]

@@ -67,6 +67,21 @@ def test_pure_abuse_is_rejectable() -> None:
     assert result.is_rejectable
 
 
+@pytest.mark.parametrize("text", [
+    "能帮我给我妈的手机充一百块话费吗",  # 妈的 inside 我妈的
+    "我的usb接口松了，充不进电",  # sb inside usb
+    "客服跟同事说「又是这个神经病」，我听得清清楚楚",  # the insult is what staff said, quoted
+])
+def test_words_that_only_look_like_insults_are_not_abuse(text: str) -> None:
+    assert verdict(text, predicted("type", "service_attitude", 0.7)).label != review.ABUSE
+
+
+def test_an_angry_complaint_without_insults_needs_both_models_to_be_called_abuse() -> None:
+    angry = "你们等着，我明天就去找律师，看你们怕不怕！！"
+    assert verdict(angry, predicted("review", "ok", 0.7), abuse=0.95).label == review.OK
+    assert verdict(angry, predicted("review", "abuse", 0.8), abuse=0.95).label == review.ABUSE
+
+
 def test_a_job_application_is_out_of_scope() -> None:
     result = verdict("你好，我想应聘你们公司的销售岗位，简历怎么投", predicted("type", "consultation", 0.2))
     assert result.label == review.OUT_OF_SCOPE

@@ -101,7 +101,7 @@ class Migration(migrations.Migration):
                 ('auto_reject_enabled', models.BooleanField(default=False, help_text='Reject spam and meaningless cases without a person when the review is at least this confident.', verbose_name='reject automatically')),
                 ('auto_reject_threshold', models.FloatField(default=0.95, verbose_name='automatic rejection confidence')),
                 ('type_confidence_threshold', models.FloatField(default=0.45, help_text='Below it, the case waits in the manual dispatch queue.', verbose_name='type confidence for automatic dispatch')),
-                ('high_priority_threshold', models.FloatField(default=0.35, verbose_name='model probability for high priority')),
+                ('high_priority_threshold', models.FloatField(default=0.2, verbose_name='model probability for high priority')),
                 ('surge_threshold', models.PositiveIntegerField(default=5, verbose_name='similar cases that make a surge')),
                 ('surge_window_hours', models.PositiveIntegerField(default=2, verbose_name='surge window (hours)')),
                 ('duplicate_threshold', models.FloatField(default=0.5, verbose_name='near-duplicate similarity')),
