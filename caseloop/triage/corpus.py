@@ -66,9 +66,15 @@ def load(directory: Path = CORPUS_DIR, *, split: str | None = None) -> list[Reco
     return records
 
 
-def digest(records: Iterable[Record]) -> str:
-    """Identifies a training set: the same records give the same digest."""
+# The public abuse set the built-in model also learns from (Apache-2.0, see its README).
+COLD_TRAIN = CORPUS_DIR / "public" / "cold" / "train.csv.gz"
+
+
+def digest(records: Iterable[Record], *files: Path) -> str:
+    """Identifies a training set: the same records (and data files) give the same digest."""
     h = hashlib.sha256()
     for record in sorted(records, key=lambda r: r.text):
         h.update(json.dumps([record.text, record.labels], ensure_ascii=False, sort_keys=True).encode())
+    for path in files:
+        h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()[:16]

@@ -5,6 +5,8 @@ high-priority recall and spam/abuse precision. Pure: reads files, never the data
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import json
 from collections import Counter
 from collections.abc import Sequence
@@ -95,8 +97,10 @@ def evaluate_corpus(triager: Triager, records: Sequence[corpus.Record]) -> dict[
 
 
 def read_cold(path: Path) -> list[tuple[str, int]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return [(row["TEXT"], int(row["label"])) for row in csv.DictReader(handle) if row.get("TEXT")]
+    """COLD's CSV (plain, or gzipped as shipped in corpus/public/cold/)."""
+    text = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    rows = csv.DictReader(io.StringIO(text.decode("utf-8-sig"), newline=""))
+    return [(row["TEXT"], int(row["label"])) for row in rows if row.get("TEXT")]
 
 
 def read_sentiment(path: Path) -> list[tuple[str, int]]:

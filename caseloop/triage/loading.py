@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import Max
 
 from caseloop.triage import corpus
-from caseloop.triage.classifier import ModelBundle, train
+from caseloop.triage.classifier import TRAINING_RECIPE, ModelBundle, train
 from caseloop.triage.engine import TriageConfig, Triager
 from caseloop.triage.extract import PatternSpec
 from caseloop.triage.models import (
@@ -31,28 +31,44 @@ from caseloop.triage.text import Segmenter, normalise
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _cached: dict[str, tuple[str, Triager]] = {}
+_builtin: dict[str, ModelBundle] = {}  # file → the built-in model read from it
 
 
 def builtin_bundle() -> ModelBundle:
     """The model Caseloop ships with: trained from the repository's corpus (train split) the first
     time it is needed, then kept on disk under CASELOOP_VAR_DIR (keyed by the corpus digest)."""
     records = corpus.load(split="train")
-    digest = corpus.digest(records)
-    path = Path(settings.VAR_DIR) / "triage" / f"builtin-{digest}-sklearn{sklearn.__version__}.joblib"
+    digest = corpus.digest(records, corpus.COLD_TRAIN)
+    path = (Path(settings.VAR_DIR) / "triage"
+            / f"builtin-{digest}-r{TRAINING_RECIPE}-sklearn{sklearn.__version__}.joblib")
+    loaded = _builtin.get(str(path))
+    if loaded is not None:  # unpickling costs more than half a second; the file never changes
+        return loaded
     if path.exists():
         try:
-            return ModelBundle.loads(path.read_bytes())
+            _builtin[str(path)] = bundle = ModelBundle.loads(path.read_bytes())
+            return bundle
         except Exception:  # a file from an older Caseloop, or cut short: train again
             logger.warning("ignoring unreadable model file %s", path)
     # The shipped dictionary only: the built-in model is the same on every installation.
-    bundle = train_bundle(version=f"builtin-{digest}", records=records, trained_on={"sources": ["corpus:train"]},
-                          segmenter=Segmenter())
+    bundle = train_bundle(version=f"builtin-{digest}", records=records, abuse_extra=shipped_abuse_examples(),
+                          trained_on={"sources": ["corpus:train", "COLD:train"]}, segmenter=Segmenter())
     path.parent.mkdir(parents=True, exist_ok=True)
     # Written aside and renamed, so a process reading it never sees half a file.
     with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as handle:
         handle.write(bundle.dumps())
     os.replace(handle.name, path)
+    for stale in path.parent.glob("builtin-*.joblib"):  # models of an older corpus or scikit-learn
+        if stale != path:
+            stale.unlink(missing_ok=True)
+    _builtin[str(path)] = bundle
     return bundle
+
+
+def shipped_abuse_examples() -> list[tuple[str, int]]:
+    from caseloop.triage.evaluation import read_cold
+
+    return read_cold(corpus.COLD_TRAIN)
 
 
 def train_bundle(*, version: str, records: list[corpus.Record],

@@ -15,7 +15,7 @@ from caseloop.core import clock
 from caseloop.triage import corpus, evaluation
 from caseloop.triage.classifier import ModelBundle
 from caseloop.triage.engine import Triager
-from caseloop.triage.loading import active_bundle, current_config, forget, train_bundle
+from caseloop.triage.loading import active_bundle, current_config, forget, shipped_abuse_examples, train_bundle
 from caseloop.triage.models import TriageDecision, TriageModelVersion
 
 # A model may be this much worse on one summary figure before it is refused (noise of a re-fit).
@@ -91,6 +91,9 @@ def train_and_activate(request: TrainingRequest, *, progress: Callable[[str], No
     records: list[corpus.Record] = corpus.load(split="train") if request.use_corpus else []
     decisions = decision_records() if request.use_decisions else []
     extra, abuse = _extra_data(request.data_dirs)
+    if request.use_corpus:  # the shipped abuse set belongs to the corpus (a --data copy of it is not read twice)
+        known = {text for text, _ in abuse}
+        abuse += [(text, label) for text, label in shipped_abuse_examples() if text not in known]
     records = [*records, *decisions, *extra]
     if not records:
         return TrainingOutcome("", False, "nothing to train on", {}, {})

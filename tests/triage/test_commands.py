@@ -101,3 +101,15 @@ def test_backfill_triages_cases_without_an_assessment_and_stats_count_the_queue(
     assert json.loads(run("backfill")) == {"triaged": 0}
     stats = json.loads(run("stats"))
     assert stats["unconfirmed"] == 1
+
+
+def test_the_built_in_model_learns_abuse_from_the_shipped_cold_set_too(shipped_model: object) -> None:
+    """The issue allows COLD (Apache-2.0) for training: the shipped model's abuse detector uses it."""
+    from caseloop.triage import corpus
+    from caseloop.triage.evaluation import read_cold
+
+    shipped = read_cold(corpus.COLD_TRAIN)
+    assert len(shipped) > 25_000
+    info = shipped_model.trained_on  # type: ignore[attr-defined]
+    assert "COLD:train" in info["sources"]
+    assert info["abuse_examples"] >= len(shipped)
