@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from caseloop.cases.choices import Priority
 
 REVIEW = {"ok": _("Content OK"), "spam": _("Advertising / spam"), "abuse": _("Insults / abuse"),
           "out_of_scope": _("Out of scope"), "meaningless": _("Meaningless")}
@@ -27,7 +30,7 @@ ENTITY = {"phone": _("Phone"), "email": _("E-mail"), "order_number": _("Order nu
           "serial_number": _("Serial number"), "amount": _("Amount"), "datetime": _("Date / time"),
           "address": _("Address")}
 REASON = {
-    "priority.rule": _("rule"), "priority.raise": _("rule (raises one level)"), "priority.model": _("model"),
+    "priority.rule": _("rule"), "priority.raise": _("rule (raises one level)"), "priority.model": pgettext_lazy("statistical model", "model"),
     "emotion.strong": _("emotion: strong"), "demand.immediate": _("demands an immediate fix"),
     "scope.surge": _("similar cases in a short window"),
     "spam.link": _("contains a link"), "spam.contact_me": _("asks to be contacted privately"),
@@ -37,7 +40,7 @@ REASON = {
     "out_of_scope.job": _("job application"), "out_of_scope.homework": _("homework"), "out_of_scope.loan": _("loan request"),
     "meaningless.empty": _("no words"), "meaningless.filler": _("only a greeting or a test"),
     "meaningless.repeated": _("one character repeated"), "meaningless.keyboard": _("random keys"),
-    "review.model": _("review model"), "demand.words": _("the customer's words"), "demand.model": _("model"),
+    "review.model": _("review model"), "demand.words": _("the customer's words"), "demand.model": pgettext_lazy("statistical model", "model"),
 }
 
 
@@ -50,7 +53,7 @@ def reason_text(reason: dict[str, Any]) -> str:
         count, hours = detail.split("/", 1)
         detail = str(_("%(count)s customers in %(hours)s h")) % {"count": count, "hours": hours}
     elif code in ("priority.model", "review.model", "demand.model") and detail:
-        vocabulary = {"priority.model": {}, "review.model": REVIEW, "demand.model": DEMAND}[code]
+        vocabulary = {"priority.model": dict(Priority.choices), "review.model": REVIEW, "demand.model": DEMAND}[code]
         detail = str(vocabulary.get(detail, detail))
     text = f"{label}: {detail}" if detail else label
     confidence = reason.get("confidence")

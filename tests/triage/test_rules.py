@@ -166,10 +166,16 @@ def test_a_problem_without_a_known_symptom_is_kept_in_the_customers_words() -> N
     ("请给我退款", "refund"), ("要求换一台新的", "exchange"), ("必须赔偿我的损失", "compensation"),
     ("请派师傅上门修一下", "repair"), ("请问保修多久", "information"),
 ])
-def test_the_core_demand_comes_from_the_customers_words_first(text: str, demand: str) -> None:
-    result = core_demand(fold_for_models(text), model_label="none")
+def test_when_the_model_is_unsure_the_customers_words_name_the_demand(text: str, demand: str) -> None:
+    result = core_demand(fold_for_models(text), model_label="none", model_confidence=0.3)
     assert result.code == demand
     assert result.reasons[0].kind == "rule"
+
+
+def test_a_confident_model_names_the_demand_even_when_a_cue_word_says_otherwise() -> None:
+    # 解决 is a 'fix' cue, but the customer wants the money back.
+    result = core_demand(fold_for_models("这个问题你们必须解决，我不要了"), model_label="refund", model_confidence=0.8)
+    assert (result.code, result.reasons[0].kind) == ("refund", "model")
 
 
 def test_without_demand_words_the_model_decides_and_says_so() -> None:

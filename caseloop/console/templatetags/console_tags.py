@@ -90,6 +90,15 @@ def triage_label(code: str, vocabulary: str) -> str:
 
 
 @register.filter
+def entity_value(entity: dict[str, Any]) -> str:
+    """An extracted value as an agent reads it: a date-time without its ISO 'T' and offset."""
+    value = str(entity.get("value", ""))
+    if entity.get("kind") == "datetime" and "T" in value:
+        return value.replace("T", " ")[:16]
+    return value
+
+
+@register.filter
 def reason_text(reason: dict[str, Any]) -> str:
     from caseloop.triage.labels import reason_text as text
 
