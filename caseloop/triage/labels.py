@@ -40,6 +40,7 @@ REASON = {
     "out_of_scope.job": _("job application"), "out_of_scope.homework": _("homework"), "out_of_scope.loan": _("loan request"),
     "meaningless.empty": _("no words"), "meaningless.filler": _("only a greeting or a test"),
     "meaningless.repeated": _("one character repeated"), "meaningless.keyboard": _("random keys"),
+    "meaningless.garbled": _("garbled text (wrong character encoding)"),
     "review.model": _("review model"), "demand.words": _("the customer's words"), "demand.model": pgettext_lazy("statistical model", "model"),
 }
 

@@ -243,8 +243,8 @@ class TriageSettings(TimeStampedModel):
     auto_reject_threshold = models.FloatField(_("automatic rejection confidence"), default=0.95)
     type_confidence_threshold = models.FloatField(_("type confidence for automatic dispatch"), default=0.45,
                                                   help_text=_("Below it, the case waits in the manual dispatch queue."))
-    # 0.2: in cross-validation on the corpus, high-priority recall 0.95 (a missed safety complaint is
-    # the worst error) at the cost of precision ~0.6; the supervisor's sheet corrects the rest.
+    # 0.2: in cross-validation on the corpus, high-priority recall 0.96 (a missed safety complaint is
+    # the worst error) at a precision of about 0.68; the supervisor's sheet corrects the rest.
     high_priority_threshold = models.FloatField(_("model probability for high priority"), default=0.2)
     surge_threshold = models.PositiveIntegerField(_("similar cases that make a surge"), default=5)
     surge_window_hours = models.PositiveIntegerField(_("surge window (hours)"), default=2)

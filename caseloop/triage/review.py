@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from caseloop.core.text import fold
+from caseloop.core.text import fold, is_cjk
 from caseloop.triage.classifier import Prediction
 from caseloop.triage.reasons import Reason
 from caseloop.triage.text import NormalisedText
@@ -23,7 +23,7 @@ VERDICTS = (OK, SPAM, ABUSE, OUT_OF_SCOPE, MEANINGLESS)
 _SPAM_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("spam.link", re.compile(r"https?://|www\.|\.(?:com|cn|net|top|xyz|vip|cc)(?:/|\b)")),
     ("spam.contact_me", re.compile(r"加(?:我)?(?:微信|薇信|威信|vx|v信|v|qq|扣扣|q群|群)|(?:微信|vx|qq)[号:：]?\s*[a-z0-9_-]{5,}|私聊|私信我")),
-    ("spam.money", re.compile(r"刷单|兼职|日赚|日结|月入|躺赚|返利|返现群|代开发票|发票代开|开票联系|低息贷款|无抵押|网贷|信用卡套现|套现")),
+    ("spam.money", re.compile(r"刷单|兼职|日赚|日结|月入|躺赚|返利|返现群|代开发票|发票代开|开票联系|低息贷款|无抵押|信用卡套现|套现")),
     ("spam.gambling", re.compile(r"博彩|彩票|赌场|棋牌|百家乐|澳门|老虎机|下注|六合彩")),
     ("spam.crypto", re.compile(r"比特币|虚拟币|usdt|币圈|挖矿|空投")),
     ("spam.prize", re.compile(r"恭喜(?:您|你).{0,8}(?:获得|中奖|抽中)|中奖了|领奖|兑奖|免费领取")),
@@ -37,8 +37,8 @@ _ABUSE_WORDS = (
 
 
 def _abuse_pattern(word: str) -> str:
-    if word.isascii():  # "sb" in "usb" is no insult: Latin words stand alone
-        return rf"(?<![a-z]){re.escape(word)}(?![a-z])"
+    if word.isascii():  # "sb" in "usb" or in the model "SB-X3" is no insult: Latin words stand alone
+        return rf"(?<![a-z0-9_.-]){re.escape(word)}(?![a-z0-9_.-])"
     if word == "妈的":  # "我妈的手机" is the customer's mother's phone
         return r"(?<![我她咱俺姑舅姨爸他])妈的"
     return re.escape(word)
@@ -88,10 +88,16 @@ def _meaningful_characters(folded: str) -> str:
     return "".join(ch for ch in folded if unicodedata.category(ch)[0] in "LN")
 
 
+# UTF-8 read as Latin-1 ("ä½ å¥½" for 你好): a sender's broken encoding, not words.
+_MOJIBAKE = re.compile(r"[\u00c0-\u00ff]")
+
+
 def _is_meaningless(folded: str) -> str | None:
     core = _meaningful_characters(folded)
     if not core:
         return "meaningless.empty"
+    if len(_MOJIBAKE.findall(core)) >= max(3, len(core) // 3) and not any(is_cjk(ch) for ch in core):
+        return "meaningless.garbled"
     if core in _MEANINGLESS_WORDS or folded.strip() in _MEANINGLESS_WORDS or re.fullmatch(r"(?:测试)+|(?:test)+|[0-9]{1,8}", core):
         return "meaningless.filler"
     if len(core) >= 3 and max(core.count(ch) for ch in set(core)) / len(core) >= 0.8:

@@ -71,6 +71,7 @@ def test_pure_abuse_is_rejectable() -> None:
     "能帮我给我妈的手机充一百块话费吗",  # 妈的 inside 我妈的
     "我的usb接口松了，充不进电",  # sb inside usb
     "客服跟同事说「又是这个神经病」，我听得清清楚楚",  # the insult is what staff said, quoted
+    "跑步机型号 SB-200，用了一周皮带跑偏",  # sb as part of a product model
 ])
 def test_words_that_only_look_like_insults_are_not_abuse(text: str) -> None:
     assert verdict(text, predicted("type", "service_attitude", 0.7)).label != review.ABUSE
@@ -80,6 +81,19 @@ def test_an_angry_complaint_without_insults_needs_both_models_to_be_called_abuse
     angry = "你们等着，我明天就去找律师，看你们怕不怕！！"
     assert verdict(angry, predicted("review", "ok", 0.7), abuse=0.95).label == review.OK
     assert verdict(angry, predicted("review", "abuse", 0.8), abuse=0.95).label == review.ABUSE
+
+
+def test_mentioning_an_online_loan_is_not_advertising_one() -> None:
+    # Debt-collection calls are a privacy complaint, not spam.
+    result = verdict("自从在你们平台买了手机，天天有网贷催收电话打给我", predicted("type", "privacy_security", 0.7))
+    assert result.label == review.OK
+
+
+def test_text_garbled_by_a_wrong_encoding_is_meaningless_not_spam() -> None:
+    garbled = "你好，我的空调坏了".encode().decode("latin-1")
+    result = verdict(garbled, predicted("review", "spam", 0.9))
+    assert result.label == review.MEANINGLESS
+    assert result.reasons[0].code == "meaningless.garbled"
 
 
 def test_a_job_application_is_out_of_scope() -> None:
