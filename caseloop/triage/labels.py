@@ -36,7 +36,7 @@ REASON = {
     "spam.link": _("contains a link"), "spam.contact_me": _("asks to be contacted privately"),
     "spam.money": _("money-making offer"), "spam.gambling": _("gambling"), "spam.crypto": _("crypto currency"),
     "spam.prize": _("prize notice"), "spam.promotion": _("promotion"),
-    "abuse.words": _("insulting words"), "abuse.model": _("abuse model"),
+    "abuse.words": _("insulting words"), "abuse.threat": _("threat of violence or exposure"), "abuse.model": _("abuse model"),
     "out_of_scope.job": _("job application"), "out_of_scope.homework": _("homework"), "out_of_scope.loan": _("loan request"),
     "meaningless.empty": _("no words"), "meaningless.filler": _("only a greeting or a test"),
     "meaningless.repeated": _("one character repeated"), "meaningless.keyboard": _("random keys"),

@@ -33,6 +33,10 @@ _ABUSE_WORDS = (
     "傻逼", "傻b", "傻比", "煞笔", "沙比", "sb", "s b", "2b", "尼玛", "你妈", "你吗的", "草泥马", "操你", "艹", "cnm", "nmsl",
     "tmd", "他妈的", "妈的", "去死", "死全家", "狗东西", "狗日", "狗屎", "垃圾玩意", "废物", "脑残", "智障", "王八蛋",
     "混蛋", "畜生", "贱人", "滚蛋", "滚犊子", "白痴", "弱智", "神经病", "fuck", "shit", "屌", "婊",
+    # Found missing in the corpus's training records: regional and Hong Kong / Taiwan forms too.
+    "吃屎", "装屎", "脑瘫", "猪脑子", "是猪吗", "一群猪", "瓜娃子", "北七", "干你娘", "靠北", "仆街", "on9", "收皮", "臭三八",
+    "人渣", "不要脸", "饭桶", "穷逼", "rnm", "妈卖批", "卧槽", "土狗", "狗客服", "当狗", "条狗", "屁眼", "傻叉", "傻x", "zz",
+    "idiot", "idiots", "bitch", "死光了", "死肥猪", "活着就是浪费", "一群乌龟", "瞎子吗",
 )
 
 
@@ -45,6 +49,9 @@ def _abuse_pattern(word: str) -> str:
 
 
 _ABUSE_RE = re.compile("|".join(_abuse_pattern(w) for w in sorted(_ABUSE_WORDS, key=len, reverse=True)))
+# Threats of violence or of exposing someone: abuse, but never masked (staff must see them to act).
+_THREAT_RE = re.compile(r"打断.{0,4}腿|拍死|弄死|砍死|捅死|撕烂.{0,3}嘴|收拾你们|让(?:他|她|你)好看|翻桌|拎.{0,3}汽油|泼汽油|枪毙"
+                        r"|出门.{0,4}被车撞|找好人了|带人过去|带上几个兄弟|人肉搜|扒出来.{0,20}发到网上|见一次骂一次")
 # Words in quotation marks are someone else's (the customer reporting what staff said to them).
 _QUOTED = re.compile(r"「[^」]{0,40}」|『[^』]{0,40}』|“[^”]{0,40}”|\"[^\"]{0,40}\"")
 _OUT_OF_SCOPE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -120,7 +127,9 @@ def review(text: NormalisedText, *, predictions: dict[str, Prediction], abuse_pr
     type_prediction = predictions.get("type")
     # Substance: the type model sees a real problem in it, not just noise around an insult.
     has_substance = bool(type_prediction and type_prediction.label != "other" and type_prediction.confidence >= 0.3)
-    abuse_hits = sorted({m.group(0) for m in _ABUSE_RE.finditer(_QUOTED.sub(" ", folded))})
+    unquoted = _QUOTED.sub(" ", folded)
+    abuse_hits = sorted({m.group(0) for m in _ABUSE_RE.finditer(unquoted)})
+    threat_hits = sorted({m.group(0) for m in _THREAT_RE.finditer(unquoted)})
     spam_hits = [(code, m.group(0)) for code, pattern in _SPAM_RULES if (m := pattern.search(folded))]
     scope_hits = [(code, m.group(0)) for code, pattern in _OUT_OF_SCOPE_RULES if (m := pattern.search(folded))]
     model_label = head.label if head else OK
@@ -139,11 +148,12 @@ def review(text: NormalisedText, *, predictions: dict[str, Prediction], abuse_pr
     # Without an insult word, both models must agree: an angry complaint is not abuse.
     abusive_model = (abuse_probability is not None and abuse_probability >= abuse_threshold
                      and model_label == ABUSE and model_conf >= 0.6)
-    if abuse_hits or abusive_model:
+    if abuse_hits or threat_hits or abusive_model:
         reasons += [Reason("rule", "abuse.words", detail="、".join(abuse_hits))] if abuse_hits else []
+        reasons += [Reason("rule", "abuse.threat", detail="、".join(threat_hits))] if threat_hits else []
         if abuse_probability is not None:
             reasons.append(Reason("model", "abuse.model", confidence=abuse_probability))
-        confidence = max(0.9 if abuse_hits else 0.0, abuse_probability or 0.0)
+        confidence = max(0.9 if abuse_hits or threat_hits else 0.0, abuse_probability or 0.0)
         return Verdict(ABUSE, round(confidence, 3), reasons, masked_text=mask_abuse(text.original),
                        has_substance=has_substance)
 

@@ -83,6 +83,20 @@ def test_an_angry_complaint_without_insults_needs_both_models_to_be_called_abuse
     assert verdict(angry, predicted("review", "abuse", 0.8), abuse=0.95).label == review.ABUSE
 
 
+def test_a_threat_is_abuse_with_its_own_reason_and_stays_readable() -> None:
+    text = "再不退押金，我就拎一桶汽油去你们门店"
+    result = verdict(text, predicted("type", "fee_dispute", 0.7))
+    assert result.label == review.ABUSE
+    assert [r.code for r in result.reasons if r.kind == "rule"] == ["abuse.threat"]
+    assert result.masked_text == text  # staff must read a threat to act on it
+    assert not result.is_rejectable  # the deposit is still a complaint to handle
+
+
+@pytest.mark.parametrize("text", ["幹你娘 什麼爛東西", "仆街，成間公司都係on9", "一群吃屎长大的玩意儿"])
+def test_insults_of_other_regions_and_scripts_are_recognised(text: str) -> None:
+    assert verdict(text, predicted("type", "other", 0.8)).label == review.ABUSE
+
+
 def test_mentioning_an_online_loan_is_not_advertising_one() -> None:
     # Debt-collection calls are a privacy complaint, not spam.
     result = verdict("自从在你们平台买了手机，天天有网贷催收电话打给我", predicted("type", "privacy_security", 0.7))
