@@ -192,7 +192,8 @@ def _triage_context(user: User, case: Case) -> dict[str, Any]:
     return {"triage": triage, "triage_form": form,
             "can_confirm_triage": user.can(Capability.EDIT_CASE) or user.can(Capability.REVIEW),
             "show_masked": triage.review == "abuse",
-            "suggested_rejection": suggested_rejection(case, triage) if user.can(Capability.REVIEW) else ""}
+            "suggested_rejection": (suggested_rejection(case, triage)
+                                    if user.can(workflow.transition_for(workflow.Action.REJECT).capability) else "")}
 
 
 @require_POST

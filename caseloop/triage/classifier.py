@@ -106,11 +106,6 @@ class ModelBundle:
                                    scores={str(c): float(p) for c, p in zip(head.classes_, proba, strict=True)})
         return out
 
-    def predict_label(self, text: NormalisedText, task: str) -> str:
-        """One head only (issue points need just their type)."""
-        head = self.heads.get(task)
-        return str(head.predict(self.features.transform([text]))[0]) if head is not None else ""
-
     def predict_many(self, texts: Sequence[NormalisedText], task: str) -> list[str]:
         return [str(label) for label in self.heads[task].predict(self.features.transform(texts))]
 

@@ -175,7 +175,8 @@ class Triager:
         )
 
     def _type_of(self, clause: str) -> str:
-        return self.bundle.predict_label(self.normalise(clause), "type")
+        # One head only: issue points need just their type.
+        return self.bundle.predict_many([self.normalise(clause)], "type")[0] if "type" in self.bundle.heads else ""
 
     def assess_many(self, items: Sequence[TriageInput]) -> list[Assessment]:
         return [self.assess(item) for item in items]

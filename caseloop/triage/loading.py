@@ -16,6 +16,7 @@ from django.db.models import Max
 from caseloop.triage import corpus
 from caseloop.triage.classifier import TRAINING_RECIPE, ModelBundle, train
 from caseloop.triage.engine import TriageConfig, Triager
+from caseloop.triage.evaluation import read_cold
 from caseloop.triage.extract import PatternSpec
 from caseloop.triage.models import (
     AnalysisTemplate,
@@ -66,8 +67,6 @@ def builtin_bundle() -> ModelBundle:
 
 
 def shipped_abuse_examples() -> list[tuple[str, int]]:
-    from caseloop.triage.evaluation import read_cold
-
     return read_cold(corpus.COLD_TRAIN)
 
 

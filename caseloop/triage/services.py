@@ -267,7 +267,7 @@ def triage_confirm(*, case: Case, actor: User, confirmation: Confirmation) -> Ca
 
 def suggested_rejection(case: Case, triage: CaseTriage) -> str:
     """The rejection reason content review proposes for a still-pending case ('' when none)."""
-    if not triage.result.get("is_rejectable") or case.status not in (CaseStatus.PENDING, CaseStatus.NEEDS_INFORMATION):
+    if not triage.result.get("is_rejectable") or case.status not in workflow.transition_for(workflow.Action.REJECT).sources:
         return ""
     return str(_REVIEW_REJECTION.get(triage.review, ""))
 

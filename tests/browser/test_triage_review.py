@@ -4,11 +4,13 @@ priority sheet (问题分类与优先级确认表), recorded as an override."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from playwright.sync_api import Browser, Page, expect
 
 from caseloop.accounts.models import User
@@ -18,7 +20,6 @@ from caseloop.cases.models import Case
 from caseloop.triage.classifier import ModelBundle
 from caseloop.triage.loading import forget
 from caseloop.triage.models import CaseTriage, PriorityRule, TriageDecision
-from caseloop.triage.priority import DEFAULT_RULES
 from caseloop.triage.services import triage_case
 from tests.factories import PASSWORD, UserFactory, register_case
 
@@ -31,11 +32,8 @@ SAFETY = "电热水器漏电，今天早上洗澡的时候手碰到龙头被电�
 @pytest.fixture
 def fresh_triage(shipped_model: ModelBundle) -> Iterator[None]:
     if not PriorityRule.objects.exists():  # an earlier live-server test flushed the migration's rows
-        PriorityRule.objects.bulk_create([
-            PriorityRule(name=rule.name, level=rule.level, effect=rule.effect, keywords="\n".join(rule.keywords),
-                         customer_tiers=",".join(rule.customer_tiers), channels=",".join(rule.channels),
-                         position=position * 10)
-            for position, rule in enumerate(DEFAULT_RULES)])
+        defaults = importlib.import_module("caseloop.triage.migrations.0002_default_configuration")
+        defaults.load_defaults(django_apps, None)
     forget()  # read this test database's rules, not an earlier test's
     yield
     forget()
