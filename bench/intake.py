@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from email.charset import QP, Charset
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
@@ -280,9 +281,15 @@ def settled(database_url: str, limit_s: float = 60) -> dict[str, int]:
 def integrity(database_url: str) -> dict[str, int]:
     (cases, numbers), = count_rows(database_url, "SELECT count(*), count(DISTINCT number) FROM cases_case")
     (outbox,), = count_rows(database_url, "SELECT count(*) FROM notify_outboxmessage")
-    (tasks,), = count_rows(database_url, "SELECT count(*) FROM django_tasks_database_dbtaskresult")
+    (tasks, triage, drains, waiting), = count_rows(database_url, (
+        "SELECT count(*), count(*) FILTER (WHERE task_path LIKE '%%triage_new_case'), "
+        "count(*) FILTER (WHERE task_path LIKE '%%drain_outbox'), count(*) FILTER (WHERE status = 'READY') "
+        "FROM django_tasks_database_dbtaskresult").replace("%%", "%"))
     (links,), = count_rows(database_url, "SELECT count(*) FROM cases_case WHERE duplicate_of_id IS NOT NULL")
-    return {"cases": cases, "distinct_numbers": numbers, "outbox": outbox, "tasks": tasks, "linked": links}
+    (sent,), = count_rows(database_url, "SELECT count(*) FROM notify_outboxmessage WHERE status = 'sent'")
+    (triaged,), = count_rows(database_url, "SELECT count(*) FROM triage_casetriage")
+    return {"cases": cases, "distinct_numbers": numbers, "outbox": outbox, "tasks": tasks, "triage_tasks": triage,
+            "drain_tasks": drains, "tasks_waiting": waiting, "linked": links, "sent": sent, "triaged": triaged}
 
 
 # --- CPU accounting -------------------------------------------------------------------------------
@@ -508,9 +515,10 @@ def post(port: int, key: str, idem: str, body: bytes) -> tuple[int, dict[str, An
 
 
 def run_loadgen(port: int, key: str, rate: float, duration: float, run_id: str, seed: int,
-                server: int = 0, dbname: str = "") -> dict[str, Any]:
+                server: int = 0, dbname: str = "", task_workers: list[int] | None = None) -> dict[str, Any]:
     pids = server_pids(server, dbname) if server else ([], [])
     app0, db0 = process_cpu_s(pids[0]), process_cpu_s(pids[1])
+    workers0 = process_cpu_s(task_workers or [])
     busy0, total0 = cpu_times()
     done = subprocess.run([PY, str(Path(__file__).resolve()), "loadgen", "--port", str(port), "--key", key,
                            "--rate", str(rate), "--duration", str(duration), "--run-id", run_id, "--seed", str(seed)],
@@ -528,26 +536,55 @@ def run_loadgen(port: int, key: str, rate: float, duration: float, run_id: str, 
         db1 = process_cpu_s(later[1])
         answered = max(1, result["ok"])
         result["app_cpu_ms"] = 1000 * (app1 - app0) / answered
-        result["db_cpu_ms"] = 1000 * (db1 - db0) / answered
+        result["db_cpu_ms"] = 1000 * (db1 - db0) / answered  # the task workers' queries included
+        result["worker_cpu_ms"] = 1000 * (process_cpu_s(task_workers or []) - workers0) / answered
         result["cpu_bound_rps"] = 2 * answered / max(1e-9, (app1 - app0) + (db1 - db0))
 
     result["loadavg"] = loadavg()
     return result
 
 
+@dataclass
+class _SmtpSink:
+    port: int
+    stop: Any
+
+
+def _smtp_sink() -> _SmtpSink:
+    """A real SMTP server (aiosmtpd) on loopback that accepts and drops every message."""
+    from aiosmtpd.controller import Controller
+
+    class Discard:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd calls this hook by name
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(Discard(), hostname=HOST, port=port)
+    controller.start()
+    return _SmtpSink(port=port, stop=controller.stop)
+
+
 def bench_api(args: argparse.Namespace) -> list[dict[str, Any]]:
     database_url = pg_recreate(PG_API_DB)
     migrate(database_url)
-    env = django_env(database_url, REDIS_URL=REDIS_URL, CASELOOP_SYSTEM_ENTRY_LIMIT_MINUTES="5")
+    smtp = _smtp_sink() if args.task_workers else None  # acknowledgements go to a real SMTP server
+    env = django_env(database_url, REDIS_URL=REDIS_URL, CASELOOP_SYSTEM_ENTRY_LIMIT_MINUTES="5",
+                     **({"EMAIL_HOST": HOST, "EMAIL_PORT": str(smtp.port)} if smtp else {}))
     key = manage(["apikey", "create", "--name", "bench-intake", "--scopes", "cases:write,cases:read",
                   "--rate-limit", "1000000"], env).stdout.strip().splitlines()[-1]
     port = args.port or free_port()
-    command = [GUNICORN, "config.wsgi", "-w", str(args.workers), "--threads", str(args.threads),
+    command = [GUNICORN, "config.wsgi", "-w", str(args.workers), "-k", args.worker_class, "--threads", str(args.threads),
                "-b", f"{HOST}:{port}", "--backlog", "2048", "--log-level", "warning", *args.gunicorn_arg]
     print(f"# api: {' '.join(command[1:])}  database {PG_API_DB}", flush=True)
     log = (VAR_DIR / "intake-gunicorn.log").open("wb")
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                               start_new_session=True)
+    workers = [subprocess.Popen([PY, "-m", "caseloop", "db_worker", "--interval", "0.2", "--no-startup-delay"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+               for _ in range(args.task_workers)]
+    if workers:
+        print(f"# api: {len(workers)} task worker(s) (caseloop db_worker) run beside it; acknowledgements go to "
+              f"an SMTP server on {HOST}:{smtp.port if smtp else 0}", flush=True)
     rows: list[dict[str, Any]] = []
     try:
         wait_http(port, "/readyz", 60, server)
@@ -558,7 +595,9 @@ def bench_api(args: argparse.Namespace) -> list[dict[str, Any]]:
         all_numbers: list[str] = []
         for n, (label, rate, duration) in enumerate(stages):
             result = run_loadgen(port, key, rate=rate, duration=duration, run_id=f"s{n}", seed=1000 + n,
-                                 server=server.pid, dbname=PG_API_DB)
+                                 server=server.pid, dbname=PG_API_DB, task_workers=[w.pid for w in workers])
+            state = integrity(database_url)
+            result["tasks_waiting"] = state["tasks_waiting"]
             numbers = result.pop("numbers")
             all_numbers += numbers
             result.update(stage=label, dup_numbers=len(numbers) - len(set(numbers)))
@@ -569,7 +608,8 @@ def bench_api(args: argparse.Namespace) -> list[dict[str, Any]]:
             print(f"  {label:5} {rate:6.0f} req/s: ok {result['ok']}, errors {result['errors']}, "
                   f"achieved {result['achieved_rps']:.0f}/s, p50 {result['p50_ms']:.0f} p95 {result['p95_ms']:.0f} "
                   f"p99 {result['p99_ms']:.0f} max {result['max_ms']:.0f} ms, cpu {result['cpu_busy_pct']:.0f}%, "
-                  f"per case app {result['app_cpu_ms']:.1f} + db {result['db_cpu_ms']:.1f} CPU ms"
+                  f"per case app {result['app_cpu_ms']:.1f} + db {result['db_cpu_ms']:.1f} + task workers "
+                  f"{result['worker_cpu_ms']:.1f} CPU ms; tasks waiting {result['tasks_waiting']}"
                   f"{'' if sustainable else '  (NOT sustainable)'}", flush=True)
             if label == "ramp" and result["p99_ms"] > 2000:
                 break  # far past saturation: higher rates only queue more
@@ -587,24 +627,32 @@ def bench_api(args: argparse.Namespace) -> list[dict[str, Any]]:
             "distinct_numbers_ok": after["cases"] == after["distinct_numbers"],
             "returned_numbers_unique": len(all_numbers) == len(set(all_numbers)),
             "acknowledgements_queued": after["outbox"] - before["outbox"], "linked": after["linked"] - before["linked"],
-            "drain_tasks_enqueued": after["tasks"] - before["tasks"],
+            "triage_tasks_enqueued": after["triage_tasks"] - before["triage_tasks"],
+            "drain_tasks_enqueued": after["drain_tasks"] - before["drain_tasks"],
+            "tasks_still_waiting": after["tasks_waiting"], "triaged": after["triaged"] - before["triaged"],
+            "acknowledgements_sent": after["sent"] - before["sent"],
             "replay_same_answer": bool(replay_ok), "different_body_409": status_409 == 409,
             "no_case_from_replays": final["cases"] == after["cases"],
         }
-        check["ok"] = (check["cases_created"] == created and check["distinct_numbers_ok"]
+        check["ok"] = (check["cases_created"] == created and check["triage_tasks_enqueued"] == created
+                       and check["distinct_numbers_ok"]
                        and check["returned_numbers_unique"] and check["acknowledgements_queued"] == created
                        and check["replay_same_answer"] and check["different_body_409"]
                        and check["no_case_from_replays"])
         print(f"  checks: {json.dumps(check)}", flush=True)
         rows.append({"stage": "checks", **check})
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        for process in [server, *workers]:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in [server, *workers]:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
         log.close()
+        if smtp:
+            smtp.stop()
         if not args.keep:
             pg_exec(f"DROP DATABASE IF EXISTS {PG_API_DB} WITH (FORCE)")
     return rows
@@ -627,15 +675,16 @@ def bench_eml(args: argparse.Namespace, dbs: Databases, work: Path) -> list[dict
         manage(["intake", "eml", str(empty)], env)  # start-up alone (Django, no message)
         startup = time.perf_counter() - started
         started = time.perf_counter()
-        done = manage(["intake", "eml", str(folder)], env, check=False)
+        jobs = args.jobs if engine == "postgres" else 1
+        done = manage(["intake", "eml", "--jobs", str(jobs), str(folder)], env, check=False)
         wall = time.perf_counter() - started
         results = Counter(json.loads(line)["result"] for line in done.stdout.splitlines() if line.startswith("{"))
         state = integrity(database_url)
-        row = {"engine": engine, "messages": args.messages, "wall_s": wall, "startup_s": startup,
+        row = {"engine": engine, "jobs": jobs, "messages": args.messages, "wall_s": wall, "startup_s": startup,
                "rate": args.messages / wall, "rate_excl_startup": args.messages / max(1e-9, wall - startup),
                "results": dict(results), "exit": done.returncode, **state, "loadavg": loadavg()}
         rows.append(row)
-        print(f"  {engine:8} {row['rate']:6.1f} messages/s ({row['rate_excl_startup']:.1f} without "
+        print(f"  {engine:8} --jobs {jobs}: {row['rate']:6.1f} messages/s ({row['rate_excl_startup']:.1f} without "
               f"{startup:.1f} s start-up); {dict(results)}, cases {state['cases']}, outbox {state['outbox']}, "
               f"exit {done.returncode}", flush=True)
     return rows
@@ -699,10 +748,10 @@ def print_table(api: list[dict[str, Any]], eml: list[dict[str, Any]], imp: list[
             print(f"Integrity: {'OK' if checks['ok'] else 'FAILED'} — " + ", ".join(
                 f"{k} {v}" for k, v in checks.items() if k not in ("stage", "ok")))
     if eml:
-        print("\n| e-mail (`caseloop intake eml`) | messages | wall s | messages/s | excl. start-up | results |")
-        print("|---|---:|---:|---:|---:|---|")
+        print("\n| e-mail (`caseloop intake eml`) | jobs | messages | wall s | messages/s | excl. start-up | results |")
+        print("|---|---:|---:|---:|---:|---:|---|")
         for r in eml:
-            print(f"| {r['engine']} | {r['messages']} | {r['wall_s']:.1f} | {r['rate']:.0f} | "
+            print(f"| {r['engine']} | {r['jobs']} | {r['messages']} | {r['wall_s']:.1f} | {r['rate']:.0f} | "
                   f"{r['rate_excl_startup']:.0f} | {r['results']} |")
     if imp:
         print("\n| import (`caseloop import cases`) | format | rows | wall s | rows/s (wall) | rows/s (command) "
@@ -731,7 +780,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ramp", default="150,200,250,300", help="rates of the ramp, comma-separated ('' for none)")
     parser.add_argument("--step-duration", type=float, default=20, help="seconds per ramp step (default 20)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (default 4)")
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (default 1: sync workers, see docs/operations.md)")
+    parser.add_argument("--worker-class", default="gthread",
+                        help="gunicorn worker class (default gthread: keeps connections alive; 'sync' closes "
+                             "each one, see docs/operations.md)")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (default 1)")
+    parser.add_argument("--task-workers", type=int, default=0,
+                        help="`caseloop db_worker` processes running during the API stages (default 0: the "
+                             "queued triage and acknowledgements wait; the report shows the backlog)")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="`caseloop intake eml --jobs` on PostgreSQL (default 2; SQLite always 1)")
     parser.add_argument("--gunicorn-arg", action="append", default=[], help="extra gunicorn argument (repeatable)")
     parser.add_argument("--port", type=int, default=0, help="127.0.0.1 port for gunicorn (default: a free one)")
     parser.add_argument("--messages", type=int, default=1000, help="generated e-mails (default 1000)")

@@ -98,8 +98,15 @@ else:
     # Case lists are short OLTP queries; on small machines PostgreSQL's parallel plans for them
     # are slower than serial ones (bench/case_list.py: search + filters p95 169 → 89 ms).
     DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault(
-        "options", env_str("CASELOOP_PG_OPTIONS", "-c max_parallel_workers_per_gather=0"))
+    # plan_cache_mode: prepared statements (below) are still planned with each call's own values;
+    # a generic plan cannot use a partial index (the unique external IDs) and guesses selectivity.
+    DATABASES["default"]["OPTIONS"].setdefault("options", env_str(
+        "CASELOOP_PG_OPTIONS", "-c max_parallel_workers_per_gather=0 -c plan_cache_mode=force_custom_plan"))
+    # Parameters bound by the server (no quoting in Python) and statements prepared after their
+    # second use (parsed once per connection, not once per case). Turn off behind a pooler in
+    # transaction mode (PgBouncer < 1.21), which cannot keep prepared statements.
+    if env_bool("CASELOOP_PG_SERVER_SIDE_BINDING", True):
+        DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=2)
     DATABASES["default"].setdefault("TEST", {})
     DATABASES["default"]["TEST"]["NAME"] = env_str("TEST_DATABASE_NAME", "test_caseloop")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
+from django.core.cache import cache
 from pytest_django import Settings
 
 from caseloop.accounts.models import Department, User
@@ -17,6 +21,12 @@ from tests.factories import DepartmentFactory, UserFactory
 def _fast_passwords(settings: Settings) -> None:
     # PBKDF2 at production strength costs a good fraction of a second per user; no test is about hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    # Rate-limit counters and queued-work flags of one test must not reach the next.
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -64,3 +74,27 @@ def triage_ready(db: None, shipped_model: ModelBundle) -> Iterator[ModelBundle]:
     forget()
     yield shipped_model
     forget()
+
+
+@pytest.fixture
+def redis_cache(settings: Settings) -> Iterator[str]:
+    """Django's cache on the real Redis (production's), under a key prefix of this test's own.
+
+    The machine's Redis (REDIS_TEST_URL, default 127.0.0.1:6379 database 15); CI always has one, so
+    there a missing Redis fails the test instead of skipping it.
+    """
+    url = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no Redis at {url}")
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                                   "KEY_PREFIX": prefix}}
+    yield prefix
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+    client.close()

@@ -6,3 +6,6 @@ class ApiConfig(AppConfig):
     name = "caseloop.api"
     label = "api"
     verbose_name = _("REST API")
+
+    def ready(self) -> None:
+        from caseloop.api import signals  # noqa: F401 - connects the receivers

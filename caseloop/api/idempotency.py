@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connections, transaction
 from django.utils.translation import gettext as _
 
 from caseloop.api.errors import ApiError, canonical_json
@@ -55,21 +55,38 @@ def run_idempotent(*, api_key: ApiKey, key: str | None, fingerprint: str, work: 
                        _("The Idempotency-Key header must have 1 to %(n)d characters.") % {"n": MAX_KEY_LENGTH},
                        field=HEADER)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(api_key=api_key, key=key, request_hash=fingerprint)
-        except IntegrityError:
+        if not _claim(api_key, key, fingerprint):
             return _replay(api_key, key, fingerprint)
         answer = work()
-        body = dict(answer.body)
-        secret = body.get(SECRET_FIELD)
-        if secret:
-            body[SECRET_FIELD] = None  # put back, unsealed, on replay
-        record.status_code = answer.status
-        record.response_body = body
-        record.sealed_secret = _seal(record, secret) if secret else ""
-        record.save(update_fields=["status_code", "response_body", "sealed_secret"])
+        secret = answer.body.get(SECRET_FIELD)
+        IdempotencyRecord.objects.filter(api_key=api_key, key=key).update(
+            status_code=answer.status,
+            response_body={**answer.body, SECRET_FIELD: None} if secret else answer.body,  # unsealed on replay
+            sealed_secret=_seal(IdempotencyRecord(api_key=api_key, key=key), secret) if secret else "",
+        )
     return answer
+
+
+def _claim(api_key: ApiKey, key: str, fingerprint: str) -> bool:
+    """Insert the key's record; False when the key was used before.
+
+    `ON CONFLICT DO NOTHING` instead of catching IntegrityError: no savepoint around the insert.
+    PostgreSQL makes a concurrent insert of the same key wait for the first transaction and then
+    skip the row; SQLite runs one writer at a time.
+    """
+    connection = connections[IdempotencyRecord.objects.db]
+    quote = connection.ops.quote_name
+    table = quote(IdempotencyRecord._meta.db_table)
+    columns = ", ".join(quote(c) for c in ("api_key_id", "key", "request_hash", "status_code", "response_body",
+                                           "sealed_secret", "created_at"))
+    now = connection.ops.adapt_datetimefield_value(clock.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, 0, %s, '', %s) "  # noqa: S608 - quoted names, no input
+            f"ON CONFLICT ({quote('api_key_id')}, {quote('key')}) DO NOTHING",
+            [api_key.pk, key, fingerprint, "{}", now],
+        )
+        return cursor.rowcount == 1
 
 
 def _replay(api_key: ApiKey, key: str, fingerprint: str) -> Answer:

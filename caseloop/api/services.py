@@ -13,6 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -85,12 +86,37 @@ def apikey_authenticate(raw_key: str) -> ApiKey | None:
     parts = raw_key.split("_")
     if len(parts) < 3 or not raw_key.startswith(KEY_PREFIX):
         return None
-    api_key = ApiKey.objects.select_related("user").filter(prefix=parts[1]).first()
+    api_key = _key_with_prefix(parts[1])
     if api_key is None or not hmac.compare_digest(api_key.key_hash, hash_key(raw_key)):
         return None
     if not api_key.is_active or not api_key.user.is_active:
         return None
     return api_key
+
+
+# Every API request looks its key up, so keys (with their service user) are kept in the shared
+# cache. A change to a key or its user drops the entry at once and again after commit (see
+# `forget_cached_key`), so a revocation holds on every process from the moment it commits.
+_CACHE_PREFIX = "caseloop:apikey:"
+CACHE_SECONDS = 60
+
+
+def _key_with_prefix(prefix: str) -> ApiKey | None:
+    cached = cache.get(_CACHE_PREFIX + prefix)
+    if isinstance(cached, ApiKey):
+        return cached
+    api_key = ApiKey.objects.select_related("user").filter(prefix=prefix).first()
+    if api_key is not None:
+        cache.set(_CACHE_PREFIX + prefix, api_key, CACHE_SECONDS)
+    return api_key
+
+
+def forget_cached_key(api_key: ApiKey) -> None:
+    """Drop the cached copy now, and once more after commit: a request that read the old row
+    in between must not leave it cached."""
+    cache_key = _CACHE_PREFIX + api_key.prefix
+    cache.delete(cache_key)
+    transaction.on_commit(lambda: cache.delete(cache_key))
 
 
 def apikey_touch(api_key: ApiKey) -> None:
@@ -99,6 +125,7 @@ def apikey_touch(api_key: ApiKey) -> None:
     if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
+        cache.set(_CACHE_PREFIX + api_key.prefix, api_key, CACHE_SECONDS)  # other processes see it was touched
 
 
 def apikey_revoke(*, name: str) -> ApiKey:

@@ -12,7 +12,8 @@ import hashlib
 import math
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 from caseloop.core import clock
 
@@ -38,13 +39,33 @@ def hit(limit: Limit, identifier: str) -> Verdict:
     key, remaining = _key_and_remaining(limit, identifier)
     # The key outlives its window a little so that a slow request still finds it; its name changes
     # with the window anyway.
-    cache.add(key, 0, timeout=remaining + 5)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=remaining + 5)
-        count = 1
+    timeout = remaining + 5
+    backend = caches[DEFAULT_CACHE_ALIAS]  # `cache` is a proxy to it
+    if isinstance(backend, RedisCache):
+        count = _redis_hit(backend, key, timeout)
+    else:
+        cache.add(key, 0, timeout=timeout)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=timeout)
+            count = 1
     return Verdict(allowed=count <= limit.max_hits, count=count, retry_after_seconds=remaining)
+
+
+def _redis_hit(redis_cache: RedisCache, key: str, timeout: int) -> int:
+    """INCR and EXPIRE in one round trip (Django's add + incr take three: SET NX, EXISTS, INCRBY).
+
+    Redis's INCR creates a missing key at 0; the count is stored as a plain integer, which is how
+    Django's Redis cache stores integers too, so `peek` reads it back through the cache API.
+    """
+    full_key = redis_cache.make_and_validate_key(key)
+    client = redis_cache._cache.get_client(full_key, write=True)  # Django's cache exposes no pipeline
+    pipeline = client.pipeline(transaction=False)
+    pipeline.incr(full_key)
+    pipeline.expire(full_key, timeout)
+    count, _expiry_set = pipeline.execute()
+    return int(count)
 
 
 def peek(limit: Limit, identifier: str) -> Verdict:

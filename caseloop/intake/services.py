@@ -84,7 +84,7 @@ def intake_register(
                             reason=_("The same customer raised the same problem within %(hours)d hours.")
                             % {"hours": settings.CASELOOP["INTAKE_LINK_WINDOW_HOURS"]})
 
-    with transaction.atomic():
+    with transaction.atomic(savepoint=registration.needs_savepoint):  # see CaseRegistration.needs_savepoint
         result = case_register(registration=registration, registered_by=registered_by,
                                before_numbering=before_numbering)
         case = result.case

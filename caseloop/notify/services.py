@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 
@@ -46,10 +47,25 @@ def outbox_enqueue(
     else:
         message, created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
     if created:
-        from caseloop.notify.tasks import drain_outbox
-
-        transaction.on_commit(lambda: drain_outbox.enqueue())
+        transaction.on_commit(outbox_wake)
     return message, created
+
+
+# Messages queued close together need one drain, not one each. A flag in the shared cache says "a
+# drain is queued and has not started": the drain clears it before it looks for messages, so a
+# message committed after that raises it again and queues the next drain. A lost task (or a
+# process whose cache is its own) delays sending by the flag's lifetime at most, and the
+# scheduler's periodic drain runs regardless.
+_DRAIN_QUEUED = "caseloop:outbox:drain-queued"
+DRAIN_QUEUED_SECONDS = 30
+
+
+def outbox_wake() -> None:
+    """Have a drain run soon (call after commit)."""
+    from caseloop.notify.tasks import drain_outbox
+
+    if cache.add(_DRAIN_QUEUED, 1, timeout=DRAIN_QUEUED_SECONDS):
+        drain_outbox.enqueue()
 
 
 @dataclass(frozen=True)
@@ -61,6 +77,7 @@ class DrainResult:
 
 def outbox_drain(*, limit: int = 100) -> DrainResult:
     """Send what is due, one claim at a time; safe to run in several workers at once."""
+    cache.delete(_DRAIN_QUEUED)
     sent = retried = failed = 0
     for _ in range(limit):
         message = _claim_next()
@@ -70,6 +87,8 @@ def outbox_drain(*, limit: int = 100) -> DrainResult:
         sent += outcome == "sent"
         retried += outcome == "retry"
         failed += outcome == "failed"
+    else:  # stopped at the limit with more perhaps due: the next drain carries on
+        outbox_wake()
     return DrainResult(sent=sent, retried=retried, failed=failed)
 
 

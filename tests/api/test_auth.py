@@ -34,14 +34,38 @@ def test_a_key_with_the_right_prefix_but_a_wrong_secret_is_unauthorized(key: Key
     assert apikey_authenticate(forged) is None
 
 
+@pytest.fixture(params=["local-memory", "redis"])
+def any_cache(request: pytest.FixtureRequest) -> None:
+    """Keys are cached after use: the per-process cache in development, Redis in production."""
+    if request.param == "redis":
+        request.getfixturevalue("redis_cache")
+
+
+@pytest.mark.usefixtures("any_cache")
 def test_a_revoked_key_is_unauthorized_at_once(key: Key) -> None:
-    assert key.client().get("/cases").status_code == 200
+    assert key.client().get("/cases").status_code == 200  # now cached
 
     apikey_revoke(name=key.api_key.name)
 
     assert key.client().get("/cases").status_code == 401
     key.api_key.user.refresh_from_db()
     assert key.api_key.user.is_active is False
+
+
+@pytest.mark.usefixtures("any_cache")
+def test_a_cached_key_follows_changes_to_its_scopes_and_its_service_user(key: Key) -> None:
+    assert key.client().get("/cases").status_code == 200  # now cached
+
+    key.api_key.scopes = ["cases:write"]
+    key.api_key.save(update_fields=["scopes"])
+    assert key.client().get("/cases").status_code == 403
+
+    key.api_key.scopes = ["cases:read"]
+    key.api_key.save(update_fields=["scopes"])
+    assert key.client().get("/cases").status_code == 200
+    key.api_key.user.is_active = False
+    key.api_key.user.save(update_fields=["is_active"])
+    assert key.client().get("/cases").status_code == 401
 
 
 @pytest.mark.parametrize(("scopes", "method", "path"), [

@@ -15,6 +15,15 @@ LIMIT = Limit("test", max_hits=3, window_seconds=60)
 START = dt.datetime(2025, 3, 3, 9, 0, 10, tzinfo=dt.UTC)
 
 
+@pytest.fixture(autouse=True, params=["local-memory", "redis"])
+def shared_cache(request: pytest.FixtureRequest) -> None:
+    """Every rule holds on the per-process cache and on Redis (production's, with its own code path)."""
+    if request.param == "redis":
+        request.getfixturevalue("redis_cache")
+    else:
+        cache.clear()
+
+
 def test_hits_up_to_the_limit_are_allowed_and_the_next_is_refused() -> None:
     with time_machine.travel(START, tick=False):
         verdicts = [ratelimit.hit(LIMIT, "10.0.0.1") for _ in range(4)]
@@ -56,8 +65,18 @@ def test_contact_details_never_appear_in_cache_keys() -> None:
     with time_machine.travel(START, tick=False):
         ratelimit.hit(LIMIT, "email:lin@example.cn")
 
-    if not hasattr(cache, "_cache"):
-        pytest.skip("reads the keys of the local-memory cache")
-    keys = list(cache._cache.keys())
+    if isinstance(cache._cache, dict):  # type: ignore[attr-defined]  # local memory
+        keys = list(cache._cache)  # type: ignore[attr-defined]
+    else:
+        keys = [key.decode() for key in cache._cache.get_client().scan_iter("*")]  # type: ignore[attr-defined]
     assert keys
     assert not any("lin@example.cn" in key for key in keys)
+
+
+def test_on_redis_the_counter_expires_with_its_window(redis_cache: str) -> None:
+    with time_machine.travel(START, tick=False):
+        ratelimit.hit(LIMIT, "10.0.0.1")
+
+    client = cache._cache.get_client()  # type: ignore[attr-defined]
+    [key] = list(client.scan_iter(f"{redis_cache}:*"))
+    assert 0 < client.ttl(key) <= 50 + 5

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import transaction
+from django_tasks_db.models import DBTaskResult
 
 from caseloop.cases.choices import Channel, EventKind, MessageDirection
 from caseloop.cases.models import Case, CaseEvent
@@ -43,6 +45,36 @@ def test_a_new_case_gets_a_tracking_code_that_only_matches_itself() -> None:
     assert not tracking_code_matches(first.case, second.tracking_code)
     # Only a hash is stored.
     assert first.tracking_code not in CaseTracking.objects.get(case=first.case).code_hash
+
+
+def test_the_triage_task_is_written_in_the_registering_transaction_and_rolls_back_with_it() -> None:
+    class Abandoned(Exception):
+        pass
+
+    def triage_tasks_of(case_id: int) -> int:
+        return DBTaskResult.objects.filter(task_path="caseloop.triage.tasks.triage_new_case",
+                                           args_kwargs__args=[case_id]).count()
+
+    seen_inside: list[int] = []
+
+    def register_then_abandon() -> Case:
+        with transaction.atomic():
+            case = _register(customer=ZHANG).case
+            # Before any commit: the task row is part of this transaction, not left for after it.
+            seen_inside.append(triage_tasks_of(case.pk))
+            abandoned.append(case)
+            raise Abandoned
+
+    abandoned: list[Case] = []
+    with pytest.raises(Abandoned):
+        register_then_abandon()
+    assert seen_inside == [1]
+    [abandoned_case] = abandoned
+
+    assert not Case.objects.filter(pk=abandoned_case.pk).exists()
+    assert triage_tasks_of(abandoned_case.pk) == 0
+    kept = _register(customer=ZHANG).case
+    assert triage_tasks_of(kept.pk) == 1
 
 
 def test_acknowledgement_with_number_and_tracking_code_is_queued_for_a_customer_with_email() -> None:

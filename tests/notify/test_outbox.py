@@ -110,3 +110,31 @@ def test_drains_running_at_once_send_each_message_exactly_once(smtp_server: Mail
     assert sum(totals) == 20
     assert sorted(rcpt[0] for _, rcpt in smtp_server.envelopes) == sorted(f"c{n}@example.cn" for n in range(20))
     assert OutboxMessage.objects.filter(status=OutboxStatus.SENT).count() == 20
+
+
+@pytest.fixture
+def queued_tasks(settings: Settings) -> list[str]:
+    """The task paths enqueued during the test (the dummy task backend keeps them in memory)."""
+    from django_tasks import default_task_backend
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    default_task_backend.results.clear()  # type: ignore[attr-defined]
+    return default_task_backend.results  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.mark.parametrize("cache_kind", ["local-memory", "redis"])
+def test_messages_queued_together_wake_one_drain_and_a_started_drain_lets_the_next_one_wake(
+    queued_tasks: list[object], django_capture_on_commit_callbacks: object, request: pytest.FixtureRequest,
+    cache_kind: str,
+) -> None:
+    if cache_kind == "redis":
+        request.getfixturevalue("redis_cache")
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        for n in range(5):
+            _queue(key=f"ack:{n}")
+    assert len(queued_tasks) == 1  # five messages, one drain
+
+    outbox_drain()  # a drain starting clears the flag ...
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        _queue(key="ack:late")
+    assert len(queued_tasks) == 2  # ... so a message committed after it wakes another

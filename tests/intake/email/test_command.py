@@ -18,11 +18,11 @@ pytestmark = pytest.mark.django_db
 MALFORMED = b"\x00\x01 this is not an e-mail at all \xff\xfe"
 
 
-def run_eml(*paths: Path) -> tuple[list[dict[str, object]], str, CommandError | None]:
+def run_eml(*paths: Path, options: tuple[str, ...] = ()) -> tuple[list[dict[str, object]], str, CommandError | None]:
     out, err = io.StringIO(), io.StringIO()
     failure = None
     try:
-        call_command("intake", "eml", *map(str, paths), stdout=out, stderr=err)
+        call_command("intake", "eml", *options, *map(str, paths), stdout=out, stderr=err)
     except CommandError as exc:
         failure = exc
     return [json.loads(line) for line in out.getvalue().splitlines()], err.getvalue(), failure
@@ -87,3 +87,31 @@ def test_auto_replies_are_reported_as_ignored_with_exit_status_zero(tmp_path: Pa
     assert failure is None
     assert lines[0]["result"] == "ignored"
     assert "Auto-Submitted" in str(lines[0]["reason"])
+
+
+@pytest.mark.django_db(transaction=True)  # the worker processes see only committed rows
+def test_with_several_jobs_every_file_is_reported_once_and_a_senders_reply_still_threads(tmp_path: Path) -> None:
+    first_id = "<first.a@customer.example.cn>"
+    messages = {
+        "a1.eml": raw_email(sender="甲 <a@example.cn>", message_id=first_id, subject="冰箱不制冷",
+                            body="冰箱买了一周就不制冷了。".encode()),
+        "b1.eml": raw_email(sender="乙 <b@example.cn>", subject="快递破损", body="快递外箱破损，电视屏幕碎了。".encode()),
+        "a2.eml": raw_email(sender="甲 <A@Example.cn>", subject="Re: 冰箱不制冷", extra={"In-Reply-To": first_id},
+                            body="补充：冷藏室也不凉。".encode()),
+        "c1.eml": raw_email(sender="丙 <c@example.cn>", subject="发票", body="请开具增值税专用发票。".encode()),
+        "d-bad.eml": MALFORMED,
+    }
+    for name, raw in messages.items():
+        (tmp_path / name).write_bytes(raw)
+
+    lines, _, failure = run_eml(tmp_path, options=("--jobs", "2"))
+
+    results = {Path(str(line["file"])).name: line for line in lines}
+    assert len(lines) == len(messages) == len(results)
+    assert {name: line["result"] for name, line in results.items()} == {
+        "a1.eml": "created", "b1.eml": "created", "a2.eml": "appended", "c1.eml": "created",
+        "d-bad.eml": "quarantined"}
+    assert results["a2.eml"]["case"] == results["a1.eml"]["case"]
+    assert Case.objects.count() == 3
+    assert failure is not None
+    assert failure.returncode == 1

@@ -195,3 +195,25 @@ def test_a_file_without_subject_or_content_column_needs_a_mapping() -> None:
 ])
 def test_received_at_formats(text: str, expected: dt.datetime | None) -> None:
     assert importing.parse_received_at(text) == expected
+
+
+@pytest.mark.django_db(transaction=True)  # outside a caller's transaction the batches are written on a thread
+def test_a_standalone_import_writes_batches_in_file_order_and_reports_problems_by_row(tmp_path: Path) -> None:
+    rows = [_row(n) for n in range(1, 13)]
+    rows[3] = _row(4, 标题="")  # row 5
+    rows[10] = _row(11, 接收时间="下周二")  # row 12
+    table = importing.read_table(_csv(tmp_path / "cases.csv", rows))
+    mapping = importing.column_mapping(table.header)
+
+    summary = importing.import_cases(table, mapping=mapping, batch_size=4)
+
+    assert (summary.total, summary.created, summary.invalid) == (12, 10, 2)
+    assert [problem.row for problem in summary.problems] == [5, 12]
+    # Numbers follow the file: each batch is registered after the one before it.
+    numbers = dict(Case.objects.values_list("external_id", "number"))
+    in_file_order = [numbers[f"OLD-{n:04d}"] for n in range(1, 13) if n not in (4, 11)]
+    assert in_file_order == sorted(in_file_order)
+    assert summary.created_numbers == in_file_order
+
+    again = importing.import_cases(table, mapping=mapping, batch_size=4)
+    assert (again.created, again.already_present) == (0, 10)

@@ -1,0 +1,66 @@
+"""Inserting many new rows at once: PostgreSQL's COPY, Django's bulk_create elsewhere.
+
+An import of historical cases writes tens of thousands of rows. `bulk_create` prepares every
+field of every object in Python and sends each column as an array (about half of an import's
+time); COPY streams the rows through psycopg's C row writer and PostgreSQL skips parsing a huge
+statement. Either way every object has its primary key afterwards, so the caller can link rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from django.db import connections, models
+from psycopg.types.json import Jsonb
+
+M = TypeVar("M", bound=models.Model)
+
+
+def insert_many(objects: Sequence[M], *, using: str = "default") -> Sequence[M]:
+    """Insert new, unsaved `objects` of one model and set their primary keys.
+
+    Field defaults are already applied by the model's constructor; `auto_now(_add)` fields are
+    stamped as `save()` would. Signals are not sent (as with bulk_create).
+    """
+    if not objects:
+        return objects
+    model = type(objects[0])
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return model._default_manager.using(using).bulk_create(objects)
+    meta = model._meta
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if isinstance(meta.pk, models.AutoField):  # else the key is given (a one-to-one key, say)
+            # Keys come from the table's own sequence, as a plain INSERT would take them.
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                           [meta.db_table, meta.pk.column, len(objects)])
+            for obj, (key,) in zip(objects, cursor.fetchall(), strict=True):
+                obj.pk = key
+        fields = [field for field in meta.concrete_fields if field.column]
+        values = [_value_of(field) for field in fields]
+        columns = ", ".join(quote(field.column) for field in fields)  # type: ignore[arg-type]  # filtered above
+        with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for obj in objects:
+                copy.write_row([value(obj) for value in values])
+    for obj in objects:
+        obj._state.adding = False
+        obj._state.db = using
+    return objects
+
+
+def _value_of(field: models.Field[Any, Any]) -> Callable[[models.Model], Any]:
+    """How to read `field`'s column value off an object (the few conversions COPY needs)."""
+    if isinstance(field, models.DateField) and (field.auto_now or field.auto_now_add):  # DateTimeField too
+        return lambda obj: field.pre_save(obj, add=True)
+    if isinstance(field, models.JSONField):
+        encoder = field.encoder
+
+        def as_json(obj: models.Model) -> Any:
+            value = getattr(obj, field.attname)
+            return None if value is None else Jsonb(value, dumps=encoder().encode if encoder else None)
+
+        return as_json
+    attname = field.attname
+    return lambda obj: getattr(obj, attname)

@@ -1,0 +1,50 @@
+"""insert_many: COPY on PostgreSQL, bulk_create elsewhere; keys, defaults and JSON either way."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from caseloop.cases.choices import EventKind
+from caseloop.cases.models import CaseEvent, CaseSearchDocument
+from caseloop.core import clock
+from caseloop.core.bulk_insert import insert_many
+from caseloop.customers.models import Customer
+from tests.factories import register_case
+
+pytestmark = pytest.mark.django_db
+
+
+def test_new_rows_get_their_keys_and_a_later_plain_insert_does_not_collide() -> None:
+    customers = [Customer(name=f"客户{n}", phone=f"1390000000{n}") for n in range(3)]
+
+    insert_many(customers)
+
+    assert all(customer.pk for customer in customers)
+    assert len({customer.pk for customer in customers}) == 3
+    stored = Customer.objects.in_bulk([customer.pk for customer in customers])
+    assert [stored[customer.pk].name for customer in customers] == ["客户0", "客户1", "客户2"]
+    assert all(stored[customer.pk].created_at is not None for customer in customers)  # auto_now_add stamped
+    later = Customer.objects.create(name="后来的客户")
+    assert later.pk > max(customer.pk for customer in customers)
+
+
+def test_json_fields_and_given_one_to_one_keys_are_stored_as_given() -> None:
+    case = register_case()
+    CaseSearchDocument.objects.filter(case=case).delete()
+    at = clock.now() - dt.timedelta(days=3)
+
+    [event] = insert_many([CaseEvent(case=case, kind=EventKind.NOTE, at=at, reason="备注",
+                                     changes={"channel": [None, "电话"], "n": 1})])
+    insert_many([CaseSearchDocument(case=case, words="洗衣机 噪音", grams="洗衣 衣机")])
+
+    stored = CaseEvent.objects.get(pk=event.pk)
+    assert stored.changes == {"channel": [None, "电话"], "n": 1}
+    assert stored.at == at
+    assert CaseSearchDocument.objects.get(case=case).words == "洗衣机 噪音"
+
+
+def test_nothing_to_insert_is_no_query(django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    with django_assert_num_queries(0):
+        assert insert_many([]) == []
