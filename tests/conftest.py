@@ -92,7 +92,7 @@ def redis_cache(settings: Settings) -> Iterator[str]:
             raise
         pytest.skip(f"no Redis at {url}")
     prefix = f"test-{uuid.uuid4().hex[:12]}"
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+    settings.CACHES = {"default": {"BACKEND": "caseloop.core.cache.RedisCache", "LOCATION": url,
                                    "KEY_PREFIX": prefix}}
     yield prefix
     for key in client.scan_iter(f"{prefix}:*"):
