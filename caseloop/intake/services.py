@@ -43,8 +43,7 @@ from caseloop.intake.linking import similarity
 from caseloop.intake.models import CaseTracking, InboundMessage, InboundOutcome, InboundStatus, Mailbox
 from caseloop.notify.models import Transport
 from caseloop.notify.services import outbox_enqueue
-from caseloop.triage.services import should_triage
-from caseloop.triage.tasks import triage_new_case, triage_new_message
+from caseloop.triage.tasks import should_triage, triage_new_case, triage_new_message
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy, override
 from caseloop.accounts.models import User
 from caseloop.accounts.roles import Capability
 from caseloop.cases import workflow
-from caseloop.cases.choices import FINISHED_STATUSES, CaseStatus, Channel, FeedbackType, Priority, RejectionReason
+from caseloop.cases.choices import FINISHED_STATUSES, CaseStatus, FeedbackType, Priority, RejectionReason
 from caseloop.cases.models import Case, CaseMessage
 from caseloop.cases.services import case_apply_triage, case_transition
 from caseloop.core import clock
@@ -321,11 +321,6 @@ def deviation_rate(*, since: dt.datetime | None = None, dimensions: Sequence[str
         decisions = decisions.filter(decided_at__gte=since)
     rows = decisions.values("dimension").annotate(decided=Count("id"), overridden=Count("id", filter=Q(is_override=True)))
     return {row["dimension"]: DeviationRate(row["decided"], row["overridden"]) for row in rows}
-
-
-def should_triage(case: Case) -> bool:
-    # Imported history is triaged in bulk by `caseloop triage backfill`, not one task per row.
-    return case.channel != Channel.IMPORT
 
 
 # A case younger than this is probably still in the hands of its own triage task.

@@ -23,6 +23,10 @@ from caseloop.intake import importing
 
 class Command(BaseCommand):
     help = "Import cases from a CSV or XLSX file (idempotent by external ID)."
+    # The system checks import every URL and view (and the triage models' libraries with them):
+    # over a second per run of a command that cron or a mail hook may start every minute. The
+    # deployment runs `caseloop check --deploy` once instead.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("what", choices=["cases"], help="What to import.")

@@ -33,6 +33,10 @@ a quarantined message is kept whole and can be processed again from the admin.
 
 class Command(BaseCommand):
     help = "Take e-mail in: from raw RFC 822 files or a Maildir (eml), or from the configured mailboxes (poll)."
+    # The system checks import every URL and view (and the triage models' libraries with them):
+    # over a second per run of a command that cron or a mail hook may start every minute. The
+    # deployment runs `caseloop check --deploy` once instead.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="{eml,poll}")
