@@ -80,7 +80,8 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 # SQLite (embedded, WAL) unless DATABASE_URL names another database; nothing else changes.
 _DEFAULT_SQLITE = f"sqlite:///{VAR_DIR / 'caseloop.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _DEFAULT_SQLITE), conn_max_age=60)}
+DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", _DEFAULT_SQLITE),
+                                              conn_max_age=env_int("CASELOOP_DB_CONN_MAX_AGE", 60))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0

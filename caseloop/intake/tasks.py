@@ -5,7 +5,8 @@ from django_tasks import task
 from caseloop.intake.services import intake_process
 
 
-@task()
+# A stored channel message is not a case yet: it goes before triage (see notify.tasks.drain_outbox).
+@task(priority=40)
 def process_inbound(message_id: int) -> dict[str, str]:
     result = intake_process(message_id)
     return {"status": result.status, "outcome": result.outcome, "case": result.case_number, "reason": result.reason}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -79,16 +80,22 @@ def outbox_drain(*, limit: int = 100) -> DrainResult:
     """Send what is due, one claim at a time; safe to run in several workers at once."""
     cache.delete(_DRAIN_QUEUED)
     sent = retried = failed = 0
-    for _ in range(limit):
-        message = _claim_next()
-        if message is None:
-            break
-        outcome = _deliver(message)
-        sent += outcome == "sent"
-        retried += outcome == "retry"
-        failed += outcome == "failed"
-    else:  # stopped at the limit with more perhaps due: the next drain carries on
-        outbox_wake()
+    with ExitStack() as sessions:
+        opened: set[str] = set()
+        for _ in range(limit):
+            message = _claim_next()
+            if message is None:
+                break
+            if message.transport not in opened:  # one connection per transport for the whole drain
+                with suppress(TransportError):  # an unknown transport fails in _deliver, on the message
+                    sessions.enter_context(transport_for(message.transport).session())
+                opened.add(message.transport)
+            outcome = _deliver(message)
+            sent += outcome == "sent"
+            retried += outcome == "retry"
+            failed += outcome == "failed"
+        else:  # stopped at the limit with more perhaps due: the next drain carries on
+            outbox_wake()
     return DrainResult(sent=sent, retried=retried, failed=failed)
 
 

@@ -18,6 +18,13 @@ class Mailroom:
 
     messages: list[Message] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    greetings: int = 0  # EHLOs: one per SMTP connection
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str,  # aiosmtpd calls this hook by name
+                          responses: list[str]) -> list[str]:
+        self.greetings += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd calls this hook by name
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))

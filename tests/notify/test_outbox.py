@@ -138,3 +138,25 @@ def test_messages_queued_together_wake_one_drain_and_a_started_drain_lets_the_ne
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         _queue(key="ack:late")
     assert len(queued_tasks) == 2  # ... so a message committed after it wakes another
+
+
+def test_one_drain_sends_its_messages_over_one_smtp_connection(smtp_server: Mailroom) -> None:
+    for n in range(5):
+        _queue(key=f"ack:{n}", recipient=f"c{n}@example.cn")
+
+    assert outbox_drain().sent == 5
+
+    assert len(smtp_server.messages) == 5
+    assert smtp_server.greetings == 1
+
+
+def test_acknowledgements_are_taken_from_the_queue_before_triage() -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from caseloop.notify.tasks import drain_outbox
+    from caseloop.triage.tasks import triage_new_case
+
+    triage_new_case.enqueue(1)
+    drain_outbox.enqueue()
+
+    assert DBTaskResult.objects.ready().first().task_path == "caseloop.notify.tasks.drain_outbox"  # type: ignore[union-attr]
