@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sklearn
 from django.conf import settings
-from django.db.models import Max
+from django.db import connections
 
 from caseloop.triage import corpus
 from caseloop.triage.classifier import TRAINING_RECIPE, ModelBundle, train
@@ -105,12 +105,22 @@ def current_config() -> TriageConfig:
 
 
 def _stamp() -> str:
-    """Changes whenever the active model or any configuration row changes."""
-    parts = [TriageModelVersion.objects.filter(is_active=True).values_list("version", flat=True).first() or "builtin"]
+    """Changes whenever the active model or any configuration row is added, changed or removed.
+
+    Every triage asks, so it is one query (six ORM aggregates took a tenth of a triage's CPU).
+    """
+    connection = connections[TriageModelVersion.objects.db]
+    quote = connection.ops.quote_name
+    parts = [f"(SELECT {quote('version')} FROM {quote(TriageModelVersion._meta.db_table)} "  # noqa: S608 - quoted names
+             f"WHERE {quote('is_active')} = %s LIMIT 1)"]
     for model in (PriorityRule, DomainTerm, ExtractionPattern, AnalysisTemplate, TriageSettings):
-        latest = model.objects.aggregate(latest=Max("updated_at"), n=Max("id"))
-        parts.append(f"{latest['latest']}/{latest['n']}")
-    return "|".join(parts)
+        latest, last_id, table = quote("updated_at"), quote("id"), quote(model._meta.db_table)
+        parts.append(f"(SELECT CAST(MAX({latest}) AS TEXT) || '/' || CAST(MAX({last_id}) AS TEXT) "  # noqa: S608 - quoted names
+                     f"|| '/' || CAST(COUNT(*) AS TEXT) FROM {table})")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), [True])
+        row = cursor.fetchone()
+    return "|".join(str(part) for part in row)
 
 
 def active_bundle() -> ModelBundle:
