@@ -48,3 +48,17 @@ def test_json_fields_and_given_one_to_one_keys_are_stored_as_given() -> None:
 def test_nothing_to_insert_is_no_query(django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
     with django_assert_num_queries(0):
         assert insert_many([]) == []
+
+
+def test_imported_search_documents_are_found_by_the_search_index() -> None:
+    from caseloop.cases.models import Case
+    from caseloop.cases.search import index_terms
+    from caseloop.cases.selectors import text_condition
+
+    case = register_case(subject="发票", content="请开发票")
+    CaseSearchDocument.objects.filter(case=case).delete()
+    terms = index_terms("燃气灶打不着火")
+    insert_many([CaseSearchDocument(case=case, words=terms.words, grams=terms.grams)])
+
+    # The index is the database's own (FTS5 by trigger on SQLite, a generated tsvector on PostgreSQL).
+    assert list(Case.objects.filter(text_condition("打不着火")).values_list("pk", flat=True)) == [case.pk]
