@@ -67,7 +67,7 @@ def _insert_sqlite(objects: Sequence[M], connection: Any) -> Sequence[M]:
             for offset, obj in enumerate(objects, start=1):
                 obj.pk = last + offset
         fields = [field for field in meta.concrete_fields if field.column]
-        columns = ", ".join(quote(field.column) for field in fields)  # type: ignore[arg-type]  # filtered above
+        columns = ", ".join(quote(field.column) for field in fields)
         marks = ", ".join("?" for _ in fields)
         rows = [[field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields] for obj in objects]
         # The driver's own cursor: Django's wrapper would rewrite the placeholders of every row.
