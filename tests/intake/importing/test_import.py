@@ -217,3 +217,22 @@ def test_a_standalone_import_writes_batches_in_file_order_and_reports_problems_b
 
     again = importing.import_cases(table, mapping=mapping, batch_size=4)
     assert (again.created, again.already_present) == (0, 10)
+
+
+def test_a_damaged_workbook_is_a_file_error_and_columns_keep_their_letters(tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(importing.ImportFileError, match="无法读取工作簿"):
+        importing.read_table(damaged)
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet["C3"], sheet["D3"] = "标题", "反馈内容"  # the table starts at C3
+    sheet["C4"], sheet["D4"] = "冰箱不制冷", "买了一周就不制冷了"
+    path = tmp_path / "offset.xlsx"
+    workbook.save(path)
+
+    table = importing.read_table(path)
+    # Read from A1, as the sheet shows it: the title sits in column C (index 2) of row 3.
+    assert table.rows[1][2:4] == ["标题", "反馈内容"]
+    assert table.rows[2][2:4] == ["冰箱不制冷", "买了一周就不制冷了"]
