@@ -40,16 +40,13 @@ def insert_many(objects: Sequence[M], *, using: str = "default") -> Sequence[M]:
                            [meta.db_table, meta.pk.column, len(objects)])
             for obj, (key,) in zip(objects, cursor.fetchall(), strict=True):
                 obj.pk = key
-        fields = [field for field in meta.concrete_fields if field.column]
+        fields = _stored_fields(meta)
         values = [_value_of(field) for field in fields]
-        columns = ", ".join(quote(field.column) for field in fields)  # type: ignore[arg-type]  # filtered above
+        columns = ", ".join(quote(field.column) for field in fields)
         with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
             for obj in objects:
                 copy.write_row([value(obj) for value in values])
-    for obj in objects:
-        obj._state.adding = False
-        obj._state.db = using
-    return objects
+    return _saved(objects, using)
 
 
 def _insert_sqlite(objects: Sequence[M], connection: Any) -> Sequence[M]:
@@ -66,15 +63,25 @@ def _insert_sqlite(objects: Sequence[M], connection: Any) -> Sequence[M]:
             last = max(cursor.fetchone())
             for offset, obj in enumerate(objects, start=1):
                 obj.pk = last + offset
-        fields = [field for field in meta.concrete_fields if field.column]
+        fields = _stored_fields(meta)
         columns = ", ".join(quote(field.column) for field in fields)
         marks = ", ".join("?" for _ in fields)
         rows = [[field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields] for obj in objects]
         # The driver's own cursor: Django's wrapper would rewrite the placeholders of every row.
         cursor.cursor.executemany(f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})", rows)  # noqa: S608 - quoted names
+    return _saved(objects, connection.alias)
+
+
+def _stored_fields(meta: Any) -> list[Any]:
+    """The model's fields that have a column of their own, in the table's order."""
+    return [field for field in meta.concrete_fields if field.column]
+
+
+def _saved(objects: Sequence[M], alias: str) -> Sequence[M]:
+    """Mark the objects as stored in `alias`, as save() would."""
     for obj in objects:
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = alias
     return objects
 
 
