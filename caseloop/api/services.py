@@ -101,20 +101,24 @@ _CACHE_PREFIX = "caseloop:apikey:"
 CACHE_SECONDS = 60
 
 
+def _cache_key(prefix: str) -> str:
+    return _CACHE_PREFIX + prefix
+
+
 def _key_with_prefix(prefix: str) -> ApiKey | None:
-    cached = cache.get(_CACHE_PREFIX + prefix)
+    cached = cache.get(_cache_key(prefix))
     if isinstance(cached, ApiKey):
         return cached
     api_key = ApiKey.objects.select_related("user").filter(prefix=prefix).first()
     if api_key is not None:
-        cache.set(_CACHE_PREFIX + prefix, api_key, CACHE_SECONDS)
+        cache.set(_cache_key(prefix), api_key, CACHE_SECONDS)
     return api_key
 
 
 def forget_cached_key(api_key: ApiKey) -> None:
     """Drop the cached copy now, and once more after commit: a request that read the old row
     in between must not leave it cached."""
-    cache_key = _CACHE_PREFIX + api_key.prefix
+    cache_key = _cache_key(api_key.prefix)
     cache.delete(cache_key)
     transaction.on_commit(lambda: cache.delete(cache_key))
 
@@ -125,7 +129,7 @@ def apikey_touch(api_key: ApiKey) -> None:
     if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
-        cache.set(_CACHE_PREFIX + api_key.prefix, api_key, CACHE_SECONDS)  # other processes see it was touched
+        cache.set(_cache_key(api_key.prefix), api_key, CACHE_SECONDS)  # other processes see it was touched
 
 
 def apikey_revoke(*, name: str) -> ApiKey:
