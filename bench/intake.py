@@ -283,9 +283,9 @@ def integrity(database_url: str) -> dict[str, int]:
     (cases, numbers), = count_rows(database_url, "SELECT count(*), count(DISTINCT number) FROM cases_case")
     (outbox,), = count_rows(database_url, "SELECT count(*) FROM notify_outboxmessage")
     (tasks, triage, drains, waiting), = count_rows(database_url, (
-        "SELECT count(*), count(*) FILTER (WHERE task_path LIKE '%%triage_new_case'), "
-        "count(*) FILTER (WHERE task_path LIKE '%%drain_outbox'), count(*) FILTER (WHERE status = 'READY') "
-        "FROM django_tasks_database_dbtaskresult").replace("%%", "%"))
+        "SELECT count(*), count(*) FILTER (WHERE task_path LIKE '%triage_new_case'), "
+        "count(*) FILTER (WHERE task_path LIKE '%drain_outbox'), count(*) FILTER (WHERE status = 'READY') "
+        "FROM django_tasks_database_dbtaskresult"))
     (links,), = count_rows(database_url, "SELECT count(*) FROM cases_case WHERE duplicate_of_id IS NOT NULL")
     (sent,), = count_rows(database_url, "SELECT count(*) FROM notify_outboxmessage WHERE status = 'sent'")
     (triaged,), = count_rows(database_url, "SELECT count(*) FROM triage_casetriage")
