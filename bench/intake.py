@@ -432,6 +432,7 @@ async def _loadgen(args: argparse.Namespace) -> dict[str, Any]:
                     idle.append(conn)
                 return
 
+    cpu_before = time.process_time()  # the load generator's own share of the machine, bodies built
     start = time.monotonic() + 0.2
     tasks = []
     for i in range(count):
@@ -450,6 +451,7 @@ async def _loadgen(args: argparse.Namespace) -> dict[str, Any]:
     ok = statuses["201"] + statuses["200"]
     for conn in idle:
         conn.writer.close()
+    loadgen_cpu_ms = 1000 * (time.process_time() - cpu_before) / max(1, count)
     return {
         "offered_rps": args.rate, "duration_s": args.duration, "sent": count, "ok": ok,
         "errors": count - ok, "statuses": dict(statuses), "reconnects": reconnects, "connections": opened,
@@ -457,7 +459,7 @@ async def _loadgen(args: argparse.Namespace) -> dict[str, Any]:
         "p50_ms": percentile(latencies, 50) * 1000, "p95_ms": percentile(latencies, 95) * 1000,
         "p99_ms": percentile(latencies, 99) * 1000, "max_ms": max(latencies, default=float("nan")) * 1000,
         "max_send_lag_ms": max(send_lag, default=0.0) * 1000, "in_flight_at_end": in_flight_at_end,
-        "drain_s": last - schedule_end, "numbers": numbers,
+        "drain_s": last - schedule_end, "numbers": numbers, "loadgen_cpu_ms": loadgen_cpu_ms,
     }
 
 
@@ -615,7 +617,7 @@ def bench_api(args: argparse.Namespace) -> list[dict[str, Any]]:
                   f"achieved {result['achieved_rps']:.0f}/s, p50 {result['p50_ms']:.0f} p95 {result['p95_ms']:.0f} "
                   f"p99 {result['p99_ms']:.0f} max {result['max_ms']:.0f} ms, cpu {result['cpu_busy_pct']:.0f}%, "
                   f"per case app {result['app_cpu_ms']:.1f} + db {result['db_cpu_ms']:.1f} + task workers "
-                  f"{result['worker_cpu_ms']:.1f} CPU ms; tasks waiting {result['tasks_waiting']}"
+                  f"{result['worker_cpu_ms']:.1f} + load generator {result['loadgen_cpu_ms']:.1f} CPU ms; tasks waiting {result['tasks_waiting']}"
                   f"{'' if sustainable else '  (NOT sustainable)'}", flush=True)
             if label == "ramp" and result["p99_ms"] > 2000:
                 break  # far past saturation: higher rates only queue more

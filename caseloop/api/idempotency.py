@@ -1,9 +1,10 @@
 """`Idempotency-Key`: a retried request gets the first answer (same status, same body).
 
-The record is inserted first, under the unique (api_key, key), in the transaction that does the
-work. A concurrent request with the same key blocks on that insert (PostgreSQL) or on the write
-lock (SQLite) until the first commits, then finds the record and replays it. The same key with a
-different request is refused with 409.
+The record is inserted with the answer, under the unique (api_key, key), at the end of the
+transaction that did the work. A request whose key was answered before finds it there: its own
+work rolls back and the first answer is replayed. A concurrent request with the same key blocks on
+that insert (PostgreSQL) or on the write lock (SQLite) until the first commits, then does the same.
+The same key with a different request is refused with 409.
 """
 
 from __future__ import annotations
@@ -54,37 +55,45 @@ def run_idempotent(*, api_key: ApiKey, key: str | None, fingerprint: str, work: 
         raise ApiError(422, "invalid_idempotency_key",
                        _("The Idempotency-Key header must have 1 to %(n)d characters.") % {"n": MAX_KEY_LENGTH},
                        field=HEADER)
-    with transaction.atomic():
-        if not _claim(api_key, key, fingerprint):
-            return _replay(api_key, key, fingerprint)
-        answer = work()
-        secret = answer.body.get(SECRET_FIELD)
-        IdempotencyRecord.objects.filter(api_key=api_key, key=key).update(
-            status_code=answer.status,
-            response_body={**answer.body, SECRET_FIELD: None} if secret else answer.body,  # unsealed on replay
-            sealed_secret=_seal(IdempotencyRecord(api_key=api_key, key=key), secret) if secret else "",
-        )
+    try:
+        with transaction.atomic():
+            answer = work()
+            if not _store(api_key, key, fingerprint, answer):
+                raise _AnsweredBefore  # roll this request's work back; the first answer stands
+    except _AnsweredBefore:
+        return _replay(api_key, key, fingerprint)
     return answer
 
 
-def _claim(api_key: ApiKey, key: str, fingerprint: str) -> bool:
-    """Insert the key's record; False when the key was used before.
+class _AnsweredBefore(Exception):
+    pass
 
-    `ON CONFLICT DO NOTHING` instead of catching IntegrityError: no savepoint around the insert.
-    PostgreSQL makes a concurrent insert of the same key wait for the first transaction and then
-    skip the row; SQLite runs one writer at a time.
+
+def _store(api_key: ApiKey, key: str, fingerprint: str, answer: Answer) -> bool:
+    """Insert the key's record with the answer; False when the key was used before.
+
+    `ON CONFLICT DO NOTHING`: no savepoint, and one statement. PostgreSQL makes a concurrent insert
+    of the same key wait for the first transaction, then skips the row; SQLite runs one writer at a
+    time.
     """
     connection = connections[IdempotencyRecord.objects.db]
     quote = connection.ops.quote_name
     table = quote(IdempotencyRecord._meta.db_table)
     columns = ", ".join(quote(c) for c in ("api_key_id", "key", "request_hash", "status_code", "response_body",
                                            "sealed_secret", "created_at"))
-    now = connection.ops.adapt_datetimefield_value(clock.now())
+    secret = answer.body.get(SECRET_FIELD)
+    body = {**answer.body, SECRET_FIELD: None} if secret else answer.body  # unsealed on replay
+    values = [
+        api_key.pk, key, fingerprint, answer.status,
+        IdempotencyRecord._meta.get_field("response_body").get_db_prep_save(body, connection),
+        _seal(IdempotencyRecord(api_key=api_key, key=key), secret) if secret else "",
+        connection.ops.adapt_datetimefield_value(clock.now()),
+    ]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, 0, %s, '', %s) "  # noqa: S608 - quoted names, no input
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s) "  # noqa: S608 - quoted names, no input
             f"ON CONFLICT ({quote('api_key_id')}, {quote('key')}) DO NOTHING",
-            [api_key.pk, key, fingerprint, "{}", now],
+            values,
         )
         return cursor.rowcount == 1
 

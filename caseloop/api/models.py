@@ -83,10 +83,11 @@ class ApiKey(models.Model):
 class IdempotencyRecord(models.Model):
     """The first answer to a request sent with an `Idempotency-Key` header.
 
-    Inserted before the work is done, in the same transaction as the case it creates, under a
-    unique (api_key, key): a concurrent request with the same key waits for that transaction and
-    then finds the record, so two requests never create two cases. Only successful answers are
-    kept (a refused request rolls back and may be retried with the same key).
+    Inserted with the answer at the end of the transaction that creates the case, under a unique
+    (api_key, key): a request that finds the key taken rolls its own work back and replays this
+    answer (a concurrent one waits for the first transaction), so two requests never create two
+    cases. Only successful answers are kept (a refused request rolls back and may be retried with
+    the same key).
     """
 
     api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="idempotency_records")

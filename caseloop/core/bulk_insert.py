@@ -1,9 +1,12 @@
-"""Inserting many new rows at once: PostgreSQL's COPY, Django's bulk_create elsewhere.
+"""Inserting new rows without Django's per-call statement building.
 
 An import of historical cases writes tens of thousands of rows. `bulk_create` prepares every
 field of every object in Python and sends each column as an array (about half of an import's
 time); COPY streams the rows through psycopg's C row writer and PostgreSQL skips parsing a huge
 statement. Either way every object has its primary key afterwards, so the caller can link rows.
+
+A registration writes about six rows, one of each kind. `save()` builds each INSERT field by field
+on every call; `insert_new` builds it once per model and only converts the values.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from django.db import connections, models
+from django.db.models import signals
 from psycopg.types.json import Jsonb
 
 M = TypeVar("M", bound=models.Model)
@@ -47,6 +51,47 @@ def insert_many(objects: Sequence[M], *, using: str = "default") -> Sequence[M]:
             for obj in objects:
                 copy.write_row([value(obj) for value in values])
     return _saved(objects, using)
+
+
+def insert_new(obj: M, *, using: str = "default") -> M:
+    """Insert one new, unsaved object as `obj.save()` would, and set its primary key.
+
+    The model's own `save()` is not called. A model with `pre_save`/`post_save` receivers is
+    saved the ordinary way, so that none is skipped; so is any database but PostgreSQL and SQLite.
+    """
+    model = type(obj)
+    connection = connections[using]
+    if (connection.vendor not in ("postgresql", "sqlite") or signals.pre_save.has_listeners(model)
+            or signals.post_save.has_listeners(model)):
+        obj.save(force_insert=True, using=using)
+        return obj
+    key_given = obj.pk is not None
+    sql, fields = _insert_statement(model, connection, key_given=key_given)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields])
+        if not key_given:
+            obj.pk = cursor.fetchone()[0]
+    _saved([obj], using)
+    return obj
+
+
+_INSERT_STATEMENTS: dict[tuple[type[models.Model], str, bool], tuple[str, list[Any]]] = {}
+
+
+def _insert_statement(model: type[models.Model], connection: Any, *, key_given: bool) -> tuple[str, list[Any]]:
+    """`INSERT … RETURNING key` with the model's stored fields (the key too when it is given)."""
+    cache_key = (model, connection.vendor, key_given)
+    if cache_key not in _INSERT_STATEMENTS:
+        meta = model._meta
+        quote = connection.ops.quote_name
+        fields = [field for field in _stored_fields(meta) if key_given or not field.primary_key]
+        columns = ", ".join(quote(field.column) for field in fields)
+        marks = ", ".join(["%s"] * len(fields))
+        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608 - quoted names
+        if not key_given:
+            sql += f" RETURNING {quote(meta.pk.column)}"
+        _INSERT_STATEMENTS[cache_key] = (sql, fields)
+    return _INSERT_STATEMENTS[cache_key]
 
 
 def _insert_sqlite(objects: Sequence[M], connection: Any) -> Sequence[M]:

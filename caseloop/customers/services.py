@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q
-
+from caseloop.core.bulk_insert import insert_new
 from caseloop.customers.models import Customer
 from caseloop.customers.normalize import normalize_email, normalize_phone
 
@@ -30,18 +29,23 @@ class CustomerDetails:
 
 def customer_find(details: CustomerDetails) -> Customer | None:
     """The existing customer with any of these contact points, preferring the oldest record."""
-    match = Q()
-    if details.phone and (phone := normalize_phone(details.phone)):
-        match |= Q(phone_normalized=phone)
-    if details.email:
-        match |= Q(email_normalized=normalize_email(details.email))
-    if details.member_id:
-        match |= Q(member_id=details.member_id.strip())
-    if details.wechat_openid:
-        match |= Q(wechat_openid=details.wechat_openid.strip())
-    if not match:
+    contact_points = [
+        ("phone_normalized", normalize_phone(details.phone) if details.phone else ""),
+        ("email_normalized", normalize_email(details.email) if details.email else ""),
+        ("member_id", details.member_id.strip()),
+        ("wechat_openid", details.wechat_openid.strip()),
+    ]
+    known = [(column, value) for column, value in contact_points if value]
+    if not known:
         return None
-    return Customer.objects.filter(match, is_anonymous=False).order_by("id").first()
+    # Every registration runs this lookup. Written out because Django compiles a queryset anew on
+    # each call, which costs several times the query itself; the columns are the fixed names above.
+    matches = " OR ".join(f"{column} = %s" for column, _value in known)
+    found = Customer.objects.raw(
+        f"SELECT * FROM customers_customer WHERE NOT is_anonymous AND ({matches}) ORDER BY id LIMIT 1",  # noqa: S608
+        [value for _column, value in known],
+    )
+    return next(iter(found), None)
 
 
 def customer_resolve(details: CustomerDetails) -> Customer:
@@ -51,10 +55,10 @@ def customer_resolve(details: CustomerDetails) -> Customer:
     (a person corrects it on purpose, not an incoming message by accident).
     """
     if details.is_anonymous and not details.has_contact_point:
-        return Customer.objects.create(is_anonymous=True, name="", region=details.region.strip())
+        return insert_new(Customer(is_anonymous=True, name="", region=details.region.strip()))
     customer = None if details.is_anonymous else customer_find(details)
     if customer is None:
-        return Customer.objects.create(**customer_fields(details), is_anonymous=details.is_anonymous)
+        return insert_new(Customer(**customer_fields(details), is_anonymous=details.is_anonymous))
     missing = {name: value for name, value in customer_fields(details).items() if value and not getattr(customer, name)}
     if missing:
         for name, value in missing.items():

@@ -18,7 +18,11 @@ def shingles(text: str) -> frozenset[str]:
 
 
 def similarity(a: str, b: str) -> float:
-    left, right = shingles(a), shingles(b)
+    return jaccard(shingles(a), shingles(b))
+
+
+def jaccard(left: frozenset[str], right: frozenset[str]) -> float:
+    """Shared shingles over all shingles; a text compared with many is shingled once."""
     if not left or not right:
         return 0.0
     return len(left & right) / len(left | right)

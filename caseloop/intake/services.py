@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from email.utils import make_msgid, parseaddr
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
@@ -36,10 +36,11 @@ from caseloop.cases.services import (
     case_transition,
 )
 from caseloop.core import clock
+from caseloop.core.bulk_insert import insert_new
 from caseloop.core.errors import ApplicationError
 from caseloop.core.tasks import enqueue_on_commit
 from caseloop.intake import channels
-from caseloop.intake.linking import similarity
+from caseloop.intake.linking import jaccard, shingles
 from caseloop.intake.models import CaseTracking, InboundMessage, InboundOutcome, InboundStatus, Mailbox
 from caseloop.notify.models import Transport
 from caseloop.notify.services import outbox_enqueue
@@ -74,7 +75,8 @@ def intake_register(
     linked: dict[str, Case] = {}
 
     def before_numbering(case: Case) -> None:
-        # Work that needs no case number runs before the day's counter is locked (see case_register).
+        # Work that needs no case number runs before the day's counter is locked (see case_register):
+        # every registration waits for that lock, so only what needs the number runs while it is held.
         issued["code"] = _issue_tracking_code(case)
         original = _earlier_case_of_same_problem(case)
         if original is not None:
@@ -82,6 +84,8 @@ def intake_register(
             case_transition(case=case, actor=None, action=workflow.Action.MARK_DUPLICATE, duplicate_of=original,
                             reason=_("The same customer raised the same problem within %(hours)d hours.")
                             % {"hours": settings.CASELOOP["INTAKE_LINK_WINDOW_HOURS"]})
+        if should_triage(case):
+            enqueue_on_commit(triage_new_case, case.pk)
 
     with transaction.atomic(savepoint=registration.needs_savepoint):  # see CaseRegistration.needs_savepoint
         result = case_register(registration=registration, registered_by=registered_by,
@@ -100,8 +104,6 @@ def intake_register(
         if acknowledge:
             _queue_acknowledgement(case, tracking_code, linked_to=original, sender=reply_from,
                                    in_reply_to=in_reply_to)
-        if should_triage(case):
-            enqueue_on_commit(triage_new_case, case.pk)
     return IntakeResult(case=case, created=True, linked_to=original, tracking_code=tracking_code)
 
 
@@ -132,7 +134,7 @@ def tracking_code_matches(case: Case, code: str) -> bool:
 
 def _issue_tracking_code(case: Case) -> str:
     code = "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(TRACKING_CODE_LENGTH))
-    CaseTracking.objects.create(case=case, code_hash=_hash_code(code))
+    insert_new(CaseTracking(case=case, code_hash=_hash_code(code)))
     return code
 
 
@@ -145,16 +147,19 @@ def _earlier_case_of_same_problem(case: Case) -> Case | None:
     if customer.is_anonymous:
         return None
     window = dt.timedelta(hours=settings.CASELOOP["INTAKE_LINK_WINDOW_HOURS"])
-    candidates = (
-        Case.objects.filter(customer=customer, received_at__gte=case.received_at - window, pk__lt=case.pk)
-        .exclude(status__in=FINISHED_STATUSES)
-        .only("pk", "number", "subject", "content", "status")
-        .order_by("received_at")[:20]
+    finished = sorted(FINISHED_STATUSES)
+    # Every registration runs this lookup; written out because Django compiles a queryset anew on
+    # each call, which costs several times the query itself.
+    candidates = Case.objects.raw(
+        "SELECT id, number, subject, content, status FROM cases_case "  # noqa: S608 - placeholders only
+        f"WHERE customer_id = %s AND received_at >= %s AND id < %s AND status NOT IN ({', '.join(['%s'] * len(finished))}) "
+        "ORDER BY received_at LIMIT 20",
+        [customer.pk, connection.ops.adapt_datetimefield_value(case.received_at - window), case.pk, *finished],
     )
     threshold = settings.CASELOOP["INTAKE_LINK_SIMILARITY"]
-    text = f"{case.subject} {case.content}"
+    text = shingles(f"{case.subject} {case.content}")
     for candidate in candidates:
-        if similarity(text, f"{candidate.subject} {candidate.content}") >= threshold:
+        if jaccard(text, shingles(f"{candidate.subject} {candidate.content}")) >= threshold:
             return candidate
     return None
 

@@ -15,6 +15,7 @@ from caseloop.cases.choices import MessageDirection
 from caseloop.cases.models import Case
 from caseloop.cases.services import case_add_message
 from caseloop.core import clock
+from caseloop.core.bulk_insert import insert_new
 from caseloop.notify.models import OutboxMessage, OutboxStatus
 from caseloop.notify.transports import TransportError, transport_for
 
@@ -44,7 +45,7 @@ def outbox_enqueue(
     fields = {"transport": transport, "recipient": recipient, "body": body, "subject": subject, "sender": sender,
               "case": case, "headers": headers or {}, "is_automatic": is_automatic, "next_attempt_at": clock.now()}
     if is_first:
-        message, created = OutboxMessage.objects.create(dedupe_key=dedupe_key, **fields), True
+        message, created = insert_new(OutboxMessage(dedupe_key=dedupe_key, **fields)), True
     else:
         message, created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
     if created:

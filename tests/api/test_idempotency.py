@@ -26,6 +26,19 @@ def test_a_retry_with_the_same_key_and_body_gets_the_first_answer(api: ApiClient
 
 
 @pytest.mark.django_db
+def test_a_replay_leaves_nothing_of_its_own_work_behind(api: ApiClient) -> None:
+    # The record is written with the answer, at the end: a retry does the work and rolls it back.
+    api.post("/cases", case_payload(), headers={"Idempotency-Key": "order-44"})
+    counts = {model: model.objects.count() for model in (Case, CaseMessage, IdempotencyRecord)}
+
+    api.post("/cases", case_payload(), headers={"Idempotency-Key": "order-44"})
+
+    assert {model: model.objects.count() for model in counts} == counts
+    second = api.post("/cases", case_payload(), headers={"Idempotency-Key": "order-45"})
+    assert second.json()["number"].endswith("0002")  # the replay's number was rolled back, not skipped
+
+
+@pytest.mark.django_db
 def test_the_same_key_with_another_body_is_refused_with_409(api: ApiClient) -> None:
     api.post("/cases", case_payload(), headers={"Idempotency-Key": "order-43"})
 

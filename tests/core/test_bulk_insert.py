@@ -1,4 +1,5 @@
-"""insert_many: COPY on PostgreSQL, bulk_create elsewhere; keys, defaults and JSON either way."""
+"""insert_many (COPY on PostgreSQL, executemany on SQLite) and insert_new (one row, statement built
+once): keys, defaults and JSON either way."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from caseloop.cases.choices import EventKind
 from caseloop.cases.models import CaseEvent, CaseSearchDocument
 from caseloop.core import clock
-from caseloop.core.bulk_insert import insert_many
+from caseloop.core.bulk_insert import insert_many, insert_new
 from caseloop.customers.models import Customer
 from tests.factories import register_case
 
@@ -62,3 +63,40 @@ def test_imported_search_documents_are_found_by_the_search_index() -> None:
 
     # The index is the database's own (FTS5 by trigger on SQLite, a generated tsvector on PostgreSQL).
     assert list(Case.objects.filter(text_condition("打不着火")).values_list("pk", flat=True)) == [case.pk]
+
+
+def test_insert_new_stores_one_row_as_save_would_and_sets_its_key() -> None:
+    customer = insert_new(Customer(name="陈静", phone="13800138000"))
+    case = register_case()
+    at = clock.now() - dt.timedelta(hours=2)
+    event = insert_new(CaseEvent(case=case, kind=EventKind.NOTE, at=at, changes={"渠道": [None, "电话"]}))
+    CaseSearchDocument.objects.filter(case=case).delete()
+    document = insert_new(CaseSearchDocument(case=case, words="洗衣机 漏水", grams="洗衣"))  # key given: the case's
+
+    stored = Customer.objects.get(pk=customer.pk)
+    assert (stored.name, stored.phone) == ("陈静", "13800138000")
+    assert stored.created_at is not None  # auto_now_add stamped
+    assert stored.created_at == customer.created_at
+    assert customer._state.adding is False
+    assert CaseEvent.objects.get(pk=event.pk).changes == {"渠道": [None, "电话"]}
+    assert CaseEvent.objects.get(pk=event.pk).at == at
+    assert CaseSearchDocument.objects.get(pk=document.pk).words == "洗衣机 漏水"
+    assert Customer.objects.create(name="后来的客户").pk > customer.pk
+
+
+def test_insert_new_saves_a_model_with_save_receivers_the_ordinary_way() -> None:
+    from django.db.models.signals import post_save
+
+    heard: list[Customer] = []
+
+    def receiver(sender: type[Customer], instance: Customer, created: bool, **kwargs: object) -> None:
+        heard.append(instance)
+
+    post_save.connect(receiver, sender=Customer)
+    try:
+        customer = insert_new(Customer(name="有人在听"))
+    finally:
+        post_save.disconnect(receiver, sender=Customer)
+
+    assert heard == [customer]
+    assert Customer.objects.filter(pk=customer.pk).exists()

@@ -110,3 +110,12 @@ def test_details_without_any_contact_point_find_nobody() -> None:
     CustomerFactory(name="李雷")
 
     assert customer_find(CustomerDetails(name="李雷")) is None
+
+
+@pytest.mark.django_db
+def test_a_blank_contact_point_never_matches_customers_who_lack_it() -> None:
+    CustomerFactory(name="没有会员号的客户", member_id="", email="", email_normalized="")
+
+    found = customer_find(CustomerDetails(member_id="   ", email=" "))
+
+    assert found is None
