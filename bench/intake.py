@@ -328,6 +328,16 @@ def server_pids(master: int, dbname: str) -> tuple[list[int], list[int]]:
     return workers, backends
 
 
+def machine_speed() -> float:
+    """CPU seconds for a fixed pure-Python loop. This machine's speed drifts (seen: 0.5 to 1.5 s
+    within a day); runs are comparable only at similar figures."""
+    started = time.process_time()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.process_time() - started
+
+
 def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -769,7 +779,7 @@ def print_table(api: list[dict[str, Any]], eml: list[dict[str, Any]], imp: list[
             print(f"| {r['engine']} | {r['format']} | {r['rows']} | {r['wall_s']:.1f} | {r['rate']:.0f} "
                   f"| {r['command_rate']} | {r['created']} |")
     print(f"\nTargets (2 cores): API ≥ 250 cases/s and p99 < 100 ms at 100 req/s; e-mail ≥ 100 messages/s; "
-          f"import ≥ 2,000 rows/s. Load average now: {loadavg()}")
+          f"import ≥ 2,000 rows/s. Load average now: {loadavg()}, machine speed {machine_speed():.2f} s")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -811,7 +821,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.duration > 600 or args.step_duration > 600 or len(args.ramp) > 10:
         parser.error("bounded runs only: at most 600 s a stage and 10 ramp steps")
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    print(f"# bench/intake.py on {os.cpu_count()} cores, load average {loadavg()}", flush=True)
+    print(f"# bench/intake.py on {os.cpu_count()} cores, load average {loadavg()}, "
+          f"machine speed {machine_speed():.2f} s (lower is faster)", flush=True)
     api: list[dict[str, Any]] = []
     eml: list[dict[str, Any]] = []
     imp: list[dict[str, Any]] = []
