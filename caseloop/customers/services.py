@@ -42,7 +42,7 @@ def customer_find(details: CustomerDetails) -> Customer | None:
     # each call, which costs several times the query itself; the columns are the fixed names above.
     matches = " OR ".join(f"{column} = %s" for column, _value in known)
     found = Customer.objects.raw(
-        f"SELECT * FROM customers_customer WHERE NOT is_anonymous AND ({matches}) ORDER BY id LIMIT 1",  # noqa: S608
+        f"SELECT * FROM customers_customer WHERE NOT is_anonymous AND ({matches}) ORDER BY id LIMIT 1",  # noqa: S608 - fixed columns
         [value for _column, value in known],
     )
     return next(iter(found), None)

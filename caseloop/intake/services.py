@@ -148,8 +148,7 @@ def _earlier_case_of_same_problem(case: Case) -> Case | None:
         return None
     window = dt.timedelta(hours=settings.CASELOOP["INTAKE_LINK_WINDOW_HOURS"])
     finished = sorted(FINISHED_STATUSES)
-    # Every registration runs this lookup; written out because Django compiles a queryset anew on
-    # each call, which costs several times the query itself.
+    # Written out, as customer_find is: every registration runs this lookup.
     candidates = Case.objects.raw(
         "SELECT id, number, subject, content, status FROM cases_case "  # noqa: S608 - placeholders only
         f"WHERE customer_id = %s AND received_at >= %s AND id < %s AND status NOT IN ({', '.join(['%s'] * len(finished))}) "
