@@ -45,8 +45,14 @@ def request_fingerprint(*, method: str, path: str, payload: Any) -> str:
     return digest.hexdigest()
 
 
-def run_idempotent(*, api_key: ApiKey, key: str | None, fingerprint: str, work: Callable[[], Answer]) -> Answer:
-    """Do `work` once per (api_key, key); without a key, just do it (in one transaction)."""
+def run_idempotent(
+    *, api_key: ApiKey, key: str | None, fingerprint: str, work: Callable[[], Answer], stores_files: bool = False,
+) -> Answer:
+    """Do `work` once per (api_key, key); without a key, just do it (in one transaction).
+
+    `stores_files`: the work writes files (attachments), which a rollback does not remove; an
+    answered key is looked up first, so that a retry does not store them again.
+    """
     if key is None:
         with transaction.atomic():
             return work()
@@ -55,6 +61,8 @@ def run_idempotent(*, api_key: ApiKey, key: str | None, fingerprint: str, work: 
         raise ApiError(422, "invalid_idempotency_key",
                        _("The Idempotency-Key header must have 1 to %(n)d characters.") % {"n": MAX_KEY_LENGTH},
                        field=HEADER)
+    if stores_files and IdempotencyRecord.objects.filter(api_key=api_key, key=key).exists():
+        return _replay(api_key, key, fingerprint)
     try:
         with transaction.atomic():
             answer = work()

@@ -99,7 +99,8 @@ def case_create(request: HttpRequest, response: HttpResponse, payload: CaseIn,
         }
         return Answer(status=201 if result.created else 200, body=body)
 
-    answer = run_idempotent(api_key=api_key, key=idempotency_key, fingerprint=fingerprint, work=work)
+    answer = run_idempotent(api_key=api_key, key=idempotency_key, fingerprint=fingerprint, work=work,
+                            stores_files=bool(payload.attachments))
     if answer.is_replay:
         response["Idempotent-Replayed"] = "true"
     return Status(answer.status, answer.body)

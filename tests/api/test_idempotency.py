@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -36,6 +37,19 @@ def test_a_replay_leaves_nothing_of_its_own_work_behind(api: ApiClient) -> None:
     assert {model: model.objects.count() for model in counts} == counts
     second = api.post("/cases", case_payload(), headers={"Idempotency-Key": "order-45"})
     assert second.json()["number"].endswith("0002")  # the replay's number was rolled back, not skipped
+
+
+@pytest.mark.django_db
+def test_a_retry_with_attachments_does_not_store_its_files_again(api: ApiClient, media_root: Path) -> None:
+    payload = case_payload(attachments=[attachment()])
+    first = api.post("/cases", payload, headers={"Idempotency-Key": "order-46"})
+    files = sorted(path for path in media_root.rglob("*") if path.is_file())
+
+    retry = api.post("/cases", payload, headers={"Idempotency-Key": "order-46"})
+
+    assert (retry.status_code, retry.json()) == (201, first.json())
+    assert len(files) == 1
+    assert sorted(path for path in media_root.rglob("*") if path.is_file()) == files
 
 
 @pytest.mark.django_db
