@@ -46,8 +46,7 @@ def insert_many(objects: Sequence[M], *, using: str = "default") -> Sequence[M]:
                 obj.pk = key
         fields = _stored_fields(meta)
         values = [_value_of(field) for field in fields]
-        columns = ", ".join(quote(field.column) for field in fields)
-        with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+        with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({_columns(fields, connection)}) FROM STDIN") as copy:
             for obj in objects:
                 copy.write_row([value(obj) for value in values])
     return _saved(objects, using)
@@ -68,7 +67,7 @@ def insert_new(obj: M, *, using: str = "default") -> M:
     key_given = obj.pk is not None
     sql, fields = _insert_statement(model, connection, key_given=key_given)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields])
+        cursor.execute(sql, _row(obj, fields, connection))
         if not key_given:
             obj.pk = cursor.fetchone()[0]
     _saved([obj], using)
@@ -83,13 +82,10 @@ def _insert_statement(model: type[models.Model], connection: Any, *, key_given: 
     cache_key = (model, connection.vendor, key_given)
     if cache_key not in _INSERT_STATEMENTS:
         meta = model._meta
-        quote = connection.ops.quote_name
         fields = [field for field in _stored_fields(meta) if key_given or not field.primary_key]
-        columns = ", ".join(quote(field.column) for field in fields)
-        marks = ", ".join(["%s"] * len(fields))
-        sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608 - quoted names
+        sql = _insert_sql(meta, fields, connection, mark="%s")
         if not key_given:
-            sql += f" RETURNING {quote(meta.pk.column)}"
+            sql += f" RETURNING {connection.ops.quote_name(meta.pk.column)}"
         _INSERT_STATEMENTS[cache_key] = (sql, fields)
     return _INSERT_STATEMENTS[cache_key]
 
@@ -109,12 +105,25 @@ def _insert_sqlite(objects: Sequence[M], connection: Any) -> Sequence[M]:
             for offset, obj in enumerate(objects, start=1):
                 obj.pk = last + offset
         fields = _stored_fields(meta)
-        columns = ", ".join(quote(field.column) for field in fields)
-        marks = ", ".join("?" for _ in fields)
-        rows = [[field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields] for obj in objects]
         # The driver's own cursor: Django's wrapper would rewrite the placeholders of every row.
-        cursor.cursor.executemany(f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})", rows)  # noqa: S608 - quoted names
+        cursor.cursor.executemany(_insert_sql(meta, fields, connection, mark="?"),
+                                  [_row(obj, fields, connection) for obj in objects])
     return _saved(objects, connection.alias)
+
+
+def _columns(fields: list[Any], connection: Any) -> str:
+    return ", ".join(connection.ops.quote_name(field.column) for field in fields)
+
+
+def _insert_sql(meta: Any, fields: list[Any], connection: Any, *, mark: str) -> str:
+    """`INSERT INTO table (columns) VALUES (…)` with `mark` as each value's placeholder."""
+    marks = ", ".join([mark] * len(fields))
+    return f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({_columns(fields, connection)}) VALUES ({marks})"  # noqa: S608 - quoted names
+
+
+def _row(obj: models.Model, fields: list[Any], connection: Any) -> list[Any]:
+    """The object's column values as `save()` would send them (`auto_now` stamped)."""
+    return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
 
 
 def _stored_fields(meta: Any) -> list[Any]:
