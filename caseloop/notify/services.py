@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
 
 from caseloop.cases.choices import MessageDirection
 from caseloop.cases.models import Case
@@ -77,41 +76,55 @@ class DrainResult:
     failed: int
 
 
+# Messages are claimed a batch at a time: one statement claims the batch, instead of a lookup and a
+# claim per message. A sender that dies holds its batch until the lease runs out, so keep it small.
+CLAIM_BATCH = 20
+
+
 def outbox_drain(*, limit: int = 100) -> DrainResult:
-    """Send what is due, one claim at a time; safe to run in several workers at once."""
+    """Send what is due, a claimed batch at a time; safe to run in several workers at once."""
     cache.delete(_DRAIN_QUEUED)
-    sent = retried = failed = 0
+    sent = retried = failed = handled = 0
     with ExitStack() as sessions:
         opened: set[str] = set()
-        for _ in range(limit):
-            message = _claim_next()
-            if message is None:
+        while handled < limit:
+            batch = _claim_batch(min(CLAIM_BATCH, limit - handled))
+            if not batch:
                 break
-            if message.transport not in opened:  # one connection per transport for the whole drain
-                with suppress(TransportError):  # an unknown transport fails in _deliver, on the message
-                    sessions.enter_context(transport_for(message.transport).session())
-                opened.add(message.transport)
-            outcome = _deliver(message)
-            sent += outcome == "sent"
-            retried += outcome == "retry"
-            failed += outcome == "failed"
+            for message in batch:
+                if message.transport not in opened:  # one connection per transport for the whole drain
+                    with suppress(TransportError):  # an unknown transport fails in _deliver, on the message
+                        sessions.enter_context(transport_for(message.transport).session())
+                    opened.add(message.transport)
+                outcome = _deliver(message)
+                sent += outcome == "sent"
+                retried += outcome == "retry"
+                failed += outcome == "failed"
+            handled += len(batch)
         else:  # stopped at the limit with more perhaps due: the next drain carries on
             outbox_wake()
     return DrainResult(sent=sent, retried=retried, failed=failed)
 
 
-def _claim_next() -> OutboxMessage | None:
+def _claim_batch(size: int) -> list[OutboxMessage]:
+    """Claim up to `size` due messages, oldest first, and mark them as being sent.
+
+    Rows another drain holds are skipped (PostgreSQL, MariaDB: FOR UPDATE SKIP LOCKED); SQLite's
+    IMMEDIATE transactions let one drain claim at a time. The due query walks the (status,
+    next_attempt_at) index and stops at `size`, so a backlog of any length costs the same per claim.
+    """
     now = clock.now()
-    due = Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) | Q(
-        status=OutboxStatus.SENDING, claimed_at__lt=now - CLAIM_LEASE)
-    candidate = OutboxMessage.objects.filter(due).order_by("next_attempt_at", "id").values_list("pk", flat=True).first()
-    if candidate is None:
-        return None
-    # The conditional UPDATE is the claim: only one drain wins a row, whatever the database.
-    claimed = OutboxMessage.objects.filter(due, pk=candidate).update(status=OutboxStatus.SENDING, claimed_at=now)
-    if not claimed:
-        return _claim_next()
-    return OutboxMessage.objects.select_related("case").get(pk=candidate)
+    unclaimed = OutboxMessage.objects.select_for_update(skip_locked=True)
+    with transaction.atomic():
+        ids = list(unclaimed.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
+                   .order_by("next_attempt_at", "id").values_list("pk", flat=True)[:size])
+        if len(ids) < size:  # a claim older than the lease: its sender died mid-send
+            ids += unclaimed.filter(status=OutboxStatus.SENDING, claimed_at__lt=now - CLAIM_LEASE).order_by(
+                "claimed_at", "id").values_list("pk", flat=True)[:size - len(ids)]
+        if not ids:
+            return []
+        OutboxMessage.objects.filter(pk__in=ids).update(status=OutboxStatus.SENDING, claimed_at=now)
+    return list(OutboxMessage.objects.select_related("case").filter(pk__in=ids).order_by("next_attempt_at", "id"))
 
 
 def _deliver(message: OutboxMessage) -> str:

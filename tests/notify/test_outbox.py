@@ -7,11 +7,13 @@ import datetime as dt
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from pytest_django import Settings
 
 from caseloop.cases.choices import EventKind
 from caseloop.notify.models import OutboxMessage, OutboxStatus, Transport
-from caseloop.notify.services import CLAIM_LEASE, outbox_drain, outbox_enqueue
+from caseloop.notify.services import CLAIM_BATCH, CLAIM_LEASE, outbox_drain, outbox_enqueue
 from tests.concurrency import run_concurrently
 from tests.factories import register_case
 from tests.notify.conftest import Mailroom
@@ -103,13 +105,28 @@ def test_a_claim_left_by_a_crashed_sender_is_taken_again_after_the_lease(smtp_se
 
 @pytest.mark.django_db(transaction=True)
 def test_drains_running_at_once_send_each_message_exactly_once(smtp_server: Mailroom) -> None:
-    for n in range(20):
+    count = 3 * CLAIM_BATCH + 7  # several batches, so the drains claim side by side
+    for n in range(count):
         _queue(f"k{n}", recipient=f"c{n}@example.cn")
     totals = run_concurrently(lambda _index: outbox_drain().sent, threads=4)
 
-    assert sum(totals) == 20
-    assert sorted(rcpt[0] for _, rcpt in smtp_server.envelopes) == sorted(f"c{n}@example.cn" for n in range(20))
-    assert OutboxMessage.objects.filter(status=OutboxStatus.SENT).count() == 20
+    assert sum(totals) == count
+    assert sorted(rcpt[0] for _, rcpt in smtp_server.envelopes) == sorted(f"c{n}@example.cn" for n in range(count))
+    assert OutboxMessage.objects.filter(status=OutboxStatus.SENT).count() == count
+
+
+def test_a_drain_claims_a_batch_per_statement_and_stops_at_its_limit(
+    smtp_server: Mailroom,
+) -> None:
+    for n in range(2 * CLAIM_BATCH + 5):
+        _queue(f"k{n}", recipient=f"c{n}@example.cn")
+    with CaptureQueriesContext(connection) as queries:
+        assert outbox_drain(limit=CLAIM_BATCH + 3).sent == CLAIM_BATCH + 3
+
+    claims = [q["sql"] for q in queries.captured_queries if "'sending'" in q["sql"] and q["sql"].startswith("UPDATE")]
+    assert len(claims) == 2  # a full batch, then the 3 the limit leaves room for
+    assert OutboxMessage.objects.filter(status=OutboxStatus.PENDING).count() == CLAIM_BATCH + 2
+    assert outbox_drain().sent == CLAIM_BATCH + 2
 
 
 @pytest.fixture

@@ -166,6 +166,22 @@ def test_confirming_records_each_label_and_counts_overrides_in_the_deviation_rat
     assert CaseEvent.objects.filter(case=case, kind=EventKind.TRIAGE_CONFIRMED, actor=supervisor).exists()
 
 
+def test_a_rerun_replaces_the_assessment_but_keeps_a_persons_confirmation(supervisor: User) -> None:
+    case = register_case(channel=Channel.API, subject="漏电", content=SAFETY)
+    triage = triage_case(case.pk)
+    assert triage is not None
+    triage_confirm(case=case, actor=supervisor, confirmation=Confirmation(
+        feedback_type=triage.predicted_type, priority=triage.predicted_priority, review="ok"))
+    CaseTriage.objects.filter(pk=case.pk).update(predicted_type="stale")
+
+    again = triage_case(case.pk)
+
+    assert again is not None
+    assert again.predicted_type == triage.predicted_type  # the assessment is new ...
+    assert again.confirmed_by == supervisor  # ... the confirmation stays
+    assert again.confirmed_at is not None
+
+
 def test_changing_the_priority_on_the_sheet_needs_a_reason(supervisor: User) -> None:
     case = register_case(channel=Channel.API, subject="漏电", content=SAFETY)
     triage_case(case.pk)
