@@ -194,7 +194,7 @@ def pg_exec(sql: str, dbname: str = "postgres") -> list[tuple[Any, ...]]:
     import psycopg
 
     with psycopg.connect(f"{PG_SERVER}/{dbname}", autocommit=True) as conn:
-        cur = conn.execute(sql)  # type: ignore[arg-type]
+        cur = conn.execute(sql)
         return cur.fetchall() if cur.description else []
 
 
@@ -426,7 +426,8 @@ async def _loadgen(args: argparse.Namespace) -> dict[str, Any]:
                     statuses[f"error:{type(exc).__name__}"] += 1
                     return
                 except TimeoutError:
-                    conn.writer.close()
+                    if conn is not None:
+                        conn.writer.close()
                     statuses["error:timeout"] += 1
                     return
                 now = time.monotonic()
@@ -557,10 +558,40 @@ def run_loadgen(port: int, key: str, rate: float, duration: float, run_id: str, 
     return result
 
 
+def drain_backlog(database_url: str, dbname: str, task_workers: list[int], first_case_id: int,
+                  limit_s: float = 900) -> dict[str, Any]:
+    """Intake stopped: how fast the task workers work off what the stages left (triage of each new
+    case, its acknowledgement over SMTP). Their rate, not intake's, bounds a sustained load."""
+    def counts() -> tuple[int, int, int]:
+        (open_tasks, triaged, sent), = count_rows(database_url, (
+            "SELECT (SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status IN ('READY', 'RUNNING')), "
+            f"(SELECT count(*) FROM triage_casetriage WHERE case_id > {first_case_id}), "
+            f"(SELECT count(*) FROM notify_outboxmessage WHERE status = 'sent' AND case_id > {first_case_id})"))
+        return open_tasks, triaged, sent
+
+    backends = [int(pid) for (pid,) in pg_exec(f"SELECT pid FROM pg_stat_activity WHERE datname = '{dbname}'")]
+    open0, triaged0, sent0 = counts()
+    workers0, db0 = process_cpu_s(task_workers), process_cpu_s(backends)
+    started = time.monotonic()
+    open_tasks = open0
+    while open_tasks and time.monotonic() - started < limit_s:
+        time.sleep(0.5)
+        open_tasks, triaged, sent = counts()
+    elapsed = time.monotonic() - started
+    open_tasks, triaged, sent = counts()
+    worked = max(1, triaged - triaged0)
+    return {"stage": "backlog", "seconds": round(elapsed, 1), "tasks_left": open_tasks, "tasks_at_start": open0,
+            "triaged": triaged - triaged0, "acknowledgements_sent": sent - sent0,
+            "triaged_per_s": (triaged - triaged0) / max(elapsed, 1e-9),
+            "worker_cpu_ms_per_case": 1000 * (process_cpu_s(task_workers) - workers0) / worked,
+            "db_cpu_ms_per_case": 1000 * (process_cpu_s(backends) - db0) / worked}
+
+
 @dataclass
 class _SmtpSink:
     port: int
     stop: Any
+    received: Any  # () -> messages received so far
 
 
 def _smtp_sink() -> _SmtpSink:
@@ -568,13 +599,17 @@ def _smtp_sink() -> _SmtpSink:
     from aiosmtpd.controller import Controller
 
     class Discard:
+        count = 0
+
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # aiosmtpd calls this hook by name
+            self.count += 1
             return "250 OK"
 
     port = free_port()
-    controller = Controller(Discard(), hostname=HOST, port=port)
+    handler = Discard()
+    controller = Controller(handler, hostname=HOST, port=port)
     controller.start()
-    return _SmtpSink(port=port, stop=controller.stop)
+    return _SmtpSink(port=port, stop=controller.stop, received=lambda: handler.count)
 
 
 def bench_api(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -609,6 +644,7 @@ def bench_api(args: argparse.Namespace) -> list[dict[str, Any]]:
         # Warm-up: every worker imports jieba, opens its connection, fills its caches.
         run_loadgen(port, key, rate=min(args.rate, 50), duration=4, run_id="warm", seed=99)
         before = integrity(database_url)
+        (first_case_id,), = count_rows(database_url, "SELECT coalesce(max(id), 0) FROM cases_case")
         stages = [("fixed", args.rate, args.duration)] + [("ramp", r, args.step_duration) for r in args.ramp]
         all_numbers: list[str] = []
         for n, (label, rate, duration) in enumerate(stages):
@@ -632,6 +668,13 @@ def bench_api(args: argparse.Namespace) -> list[dict[str, Any]]:
             if label == "ramp" and result["p99_ms"] > 2000:
                 break  # far past saturation: higher rates only queue more
             time.sleep(2)  # let queues empty between stages
+        if workers:  # before `settled`, which would wait for the workers
+            backlog = drain_backlog(database_url, PG_API_DB, [w.pid for w in workers], first_case_id)
+            print(f"  backlog: {backlog['tasks_at_start']} tasks worked off in {backlog['seconds']} s by "
+                  f"{len(workers)} task worker(s) with intake stopped: {backlog['triaged_per_s']:.0f} cases "
+                  f"triaged/s ({backlog['triaged']} triaged, {backlog['acknowledgements_sent']} acknowledgements "
+                  f"sent, {backlog['tasks_left']} tasks left); per case worker {backlog['worker_cpu_ms_per_case']:.1f} "
+                  f"+ db {backlog['db_cpu_ms_per_case']:.1f} CPU ms", flush=True)
         after = settled(database_url)
         # Idempotency: replaying a key returns the first case; a different body is refused.
         replay_body = api_bodies(1, 1000, "s0")[0][1]
@@ -657,8 +700,19 @@ def bench_api(args: argparse.Namespace) -> list[dict[str, Any]]:
                        and check["returned_numbers_unique"] and check["acknowledgements_queued"] == created
                        and check["replay_same_answer"] and check["different_body_409"]
                        and check["no_case_from_replays"])
+        if workers:  # every case of the stages triaged and acknowledged over SMTP, once
+            (triaged, acknowledged, all_sent), = count_rows(database_url, (
+                f"SELECT (SELECT count(*) FROM triage_casetriage WHERE case_id > {first_case_id}), "
+                f"(SELECT count(*) FROM notify_outboxmessage WHERE status = 'sent' AND case_id > {first_case_id}), "
+                "(SELECT count(*) FROM notify_outboxmessage WHERE status = 'sent')"))
+            received = smtp.received() if smtp else 0  # warm-up's acknowledgements included
+            check.update(stage_cases_triaged=triaged, stage_cases_acknowledged=acknowledged,
+                         smtp_received_once_each=received == all_sent)
+            check["ok"] = check["ok"] and triaged == created and acknowledged == created and received == all_sent
         print(f"  checks: {json.dumps(check)}", flush=True)
         rows.append({"stage": "checks", **check})
+        if workers:
+            rows.append(backlog)
     finally:
         for process in [server, *workers]:
             os.killpg(process.pid, signal.SIGTERM)
@@ -752,7 +806,7 @@ def print_table(api: list[dict[str, Any]], eml: list[dict[str, Any]], imp: list[
               "| machine CPU % | app CPU ms/case | PG CPU ms/case | CPU-bound cases/s (2 cores) | sustainable |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for r in api:
-            if r["stage"] == "checks":
+            if r["stage"] in ("checks", "backlog"):
                 continue
             print(f"| {r['stage']} | {r['offered_rps']:.0f} | {r['achieved_rps']:.0f} | {r['ok']} | {r['errors']} "
                   f"| {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {r['max_ms']:.0f} "
@@ -765,6 +819,11 @@ def print_table(api: list[dict[str, Any]], eml: list[dict[str, Any]], imp: list[
         if checks:
             print(f"Integrity: {'OK' if checks['ok'] else 'FAILED'} — " + ", ".join(
                 f"{k} {v}" for k, v in checks.items() if k not in ("stage", "ok")))
+        backlog = next((r for r in api if r["stage"] == "backlog"), None)
+        if backlog:
+            print(f"Task workers, intake stopped: {backlog['triaged_per_s']:.0f} cases/s triaged and acknowledged "
+                  f"({backlog['triaged']} in {backlog['seconds']} s; {backlog['tasks_left']} tasks left), "
+                  f"{backlog['worker_cpu_ms_per_case']:.1f} worker + {backlog['db_cpu_ms_per_case']:.1f} PG CPU ms per case")
     if eml:
         print("\n| e-mail (`caseloop intake eml`) | jobs | messages | wall s | messages/s | excl. start-up | results |")
         print("|---|---:|---:|---:|---:|---:|---|")
