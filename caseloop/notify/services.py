@@ -110,8 +110,9 @@ def _claim_batch(size: int) -> list[OutboxMessage]:
     """Claim up to `size` due messages, oldest first, and mark them as being sent.
 
     Rows another drain holds are skipped (PostgreSQL, MariaDB: FOR UPDATE SKIP LOCKED); SQLite's
-    IMMEDIATE transactions let one drain claim at a time. The due query walks the (status,
-    next_attempt_at) index and stops at `size`, so a backlog of any length costs the same per claim.
+    IMMEDIATE transactions let one drain claim at a time. The due query reads the (status,
+    next_attempt_at) index; while the planner's statistics predate a burst, PostgreSQL sorts all
+    due rows to find the oldest, and a batch spreads that cost over its messages.
     """
     now = clock.now()
     unclaimed = OutboxMessage.objects.select_for_update(skip_locked=True)
