@@ -117,11 +117,13 @@ def _claim_batch(size: int) -> list[OutboxMessage]:
     now = clock.now()
     unclaimed = OutboxMessage.objects.select_for_update(skip_locked=True)
     with transaction.atomic():
-        ids = list(unclaimed.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
-                   .order_by("next_attempt_at", "id").values_list("pk", flat=True)[:size])
-        if len(ids) < size:  # a claim older than the lease: its sender died mid-send
-            ids += unclaimed.filter(status=OutboxStatus.SENDING, claimed_at__lt=now - CLAIM_LEASE).order_by(
-                "claimed_at", "id").values_list("pk", flat=True)[:size - len(ids)]
+        # First the claims older than the lease (their sender died mid-send; they have waited longest),
+        # so a steady backlog cannot keep them waiting.
+        ids = list(unclaimed.filter(status=OutboxStatus.SENDING, claimed_at__lt=now - CLAIM_LEASE)
+                   .order_by("claimed_at", "id").values_list("pk", flat=True)[:size])
+        if len(ids) < size:
+            ids += unclaimed.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now).order_by(
+                "next_attempt_at", "id").values_list("pk", flat=True)[:size - len(ids)]
         if not ids:
             return []
         OutboxMessage.objects.filter(pk__in=ids).update(status=OutboxStatus.SENDING, claimed_at=now)

@@ -103,6 +103,20 @@ def test_a_claim_left_by_a_crashed_sender_is_taken_again_after_the_lease(smtp_se
     assert len(smtp_server.messages) == 1
 
 
+def test_a_claim_past_its_lease_goes_before_a_backlog_of_new_messages(smtp_server: Mailroom) -> None:
+    stranded = _queue("stranded", recipient="first@example.cn")
+    OutboxMessage.objects.filter(pk=stranded.pk).update(status=OutboxStatus.SENDING,
+                                                        claimed_at=stranded.next_attempt_at)
+    later = stranded.next_attempt_at + CLAIM_LEASE + dt.timedelta(seconds=1)
+    with time_machine.travel(later, tick=False):
+        for n in range(2 * CLAIM_BATCH):
+            _queue(f"k{n}", recipient=f"c{n}@example.cn")
+
+        assert outbox_drain(limit=1).sent == 1
+
+    assert smtp_server.envelopes[0][1] == ["first@example.cn"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_drains_running_at_once_send_each_message_exactly_once(smtp_server: Mailroom) -> None:
     count = 3 * CLAIM_BATCH + 7  # several batches, so the drains claim side by side
