@@ -214,5 +214,6 @@ CASELOOP: dict[str, Any] = {
         "poll_mailboxes": ("caseloop.intake.tasks.poll_mailboxes", 60),
         "prune_idempotency_records": ("caseloop.api.tasks.prune_idempotency_records", 3600),
         "triage_untriaged": ("caseloop.triage.tasks.triage_untriaged", 300),
+        "sweep_orphaned_attachments": ("caseloop.cases.tasks.sweep_orphaned_attachments", 3600),
     },
 }

@@ -457,8 +457,8 @@ def _store_attachment(case: Case, upload: UploadedAttachment, *, actor: User | N
     attachment = CaseAttachment(case=case, original_name=upload.name[:255], content_type=kind.content_type,
                                 size=upload.size, sha256=digest.hexdigest(), description=upload.description.strip()[:300],
                                 uploaded_by=actor, uploaded_at=clock.now())
-    # Storage writes happen inside the transaction; an orphaned file after a rollback is harmless,
-    # a committed row without its file would not be.
+    # Storage writes happen inside the transaction: a committed row without its file would be
+    # worse than a file without its row, which the hourly sweep removes (cases/housekeeping.py).
     attachment.file.save(upload.name, File(upload.stream), save=False)
     attachment.save()
     _record(case, EventKind.ATTACHMENT_ADDED, actor=actor, changes={"attachment": [None, attachment.original_name]},
