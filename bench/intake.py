@@ -558,27 +558,31 @@ def run_loadgen(port: int, key: str, rate: float, duration: float, run_id: str, 
     return result
 
 
+def background_counts(database_url: str, first_case_id: int) -> tuple[int, int, int, int]:
+    """(tasks waiting or running, cases after `first_case_id` triaged, and acknowledged, all
+    messages sent)."""
+    (row,) = count_rows(database_url, (
+        "SELECT (SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status IN ('READY', 'RUNNING')), "
+        f"(SELECT count(*) FROM triage_casetriage WHERE case_id > {first_case_id}), "
+        f"(SELECT count(*) FROM notify_outboxmessage WHERE status = 'sent' AND case_id > {first_case_id}), "
+        "(SELECT count(*) FROM notify_outboxmessage WHERE status = 'sent')"))
+    return row[0], row[1], row[2], row[3]
+
+
 def drain_backlog(database_url: str, dbname: str, task_workers: list[int], first_case_id: int,
                   limit_s: float = 900) -> dict[str, Any]:
     """Intake stopped: how fast the task workers work off what the stages left (triage of each new
     case, its acknowledgement over SMTP). Their rate, not intake's, bounds a sustained load."""
-    def counts() -> tuple[int, int, int]:
-        (open_tasks, triaged, sent), = count_rows(database_url, (
-            "SELECT (SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status IN ('READY', 'RUNNING')), "
-            f"(SELECT count(*) FROM triage_casetriage WHERE case_id > {first_case_id}), "
-            f"(SELECT count(*) FROM notify_outboxmessage WHERE status = 'sent' AND case_id > {first_case_id})"))
-        return open_tasks, triaged, sent
-
     backends = [int(pid) for (pid,) in pg_exec(f"SELECT pid FROM pg_stat_activity WHERE datname = '{dbname}'")]
-    open0, triaged0, sent0 = counts()
+    open0, triaged0, sent0, _ = background_counts(database_url, first_case_id)
     workers0, db0 = process_cpu_s(task_workers), process_cpu_s(backends)
     started = time.monotonic()
     open_tasks = open0
     while open_tasks and time.monotonic() - started < limit_s:
         time.sleep(0.5)
-        open_tasks, triaged, sent = counts()
+        open_tasks = background_counts(database_url, first_case_id)[0]
     elapsed = time.monotonic() - started
-    open_tasks, triaged, sent = counts()
+    open_tasks, triaged, sent, _ = background_counts(database_url, first_case_id)
     worked = max(1, triaged - triaged0)
     return {"stage": "backlog", "seconds": round(elapsed, 1), "tasks_left": open_tasks, "tasks_at_start": open0,
             "triaged": triaged - triaged0, "acknowledgements_sent": sent - sent0,
@@ -701,10 +705,7 @@ def bench_api(args: argparse.Namespace) -> list[dict[str, Any]]:
                        and check["replay_same_answer"] and check["different_body_409"]
                        and check["no_case_from_replays"])
         if workers:  # every case of the stages triaged and acknowledged over SMTP, once
-            (triaged, acknowledged, all_sent), = count_rows(database_url, (
-                f"SELECT (SELECT count(*) FROM triage_casetriage WHERE case_id > {first_case_id}), "
-                f"(SELECT count(*) FROM notify_outboxmessage WHERE status = 'sent' AND case_id > {first_case_id}), "
-                "(SELECT count(*) FROM notify_outboxmessage WHERE status = 'sent')"))
+            _, triaged, acknowledged, all_sent = background_counts(database_url, first_case_id)
             received = smtp.received() if smtp else 0  # warm-up's acknowledgements included
             check.update(stage_cases_triaged=triaged, stage_cases_acknowledged=acknowledged,
                          smtp_received_once_each=received == all_sent)

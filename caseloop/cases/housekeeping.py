@@ -2,8 +2,8 @@
 
 A registration stores its attachments inside its transaction, because a committed attachment row
 without its file would be worse. Storage writes cannot roll back, though: when the transaction
-does (a retry that lost an idempotency race, the sixth file over the limit, a message quarantined
-after its files were stored), the files stay behind with no row naming them. They hold customers'
+does (a retry that lost an idempotency race, a file over the per-case limit, a message
+quarantined after its files were stored), the files stay behind with no row naming them. They hold customers'
 personal data that no retention rule can reach, so the sweep removes them.
 """
 
@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.files.storage import default_storage
 
-from caseloop.cases.models import CaseAttachment
+from caseloop.cases.models import ATTACHMENT_ROOT, CaseAttachment
+from caseloop.cases.numbering import day_prefix
 from caseloop.core import clock
 
 logger = logging.getLogger(__name__)
 
-ATTACHMENT_ROOT = "cases"
 # A registration that stored a file may still commit; none stays open this long.
 ORPHAN_GRACE = dt.timedelta(hours=1)
 
@@ -40,7 +40,7 @@ def attachments_sweep_orphans(*, days: int = 3, now: dt.datetime | None = None) 
     now = now or clock.now()
     today = clock.localtime(now).date()
     prefix = settings.CASELOOP["CASE_NUMBER_PREFIX"]
-    recent = tuple(f"{prefix}{today - dt.timedelta(days=back):%Y%m%d}" for back in range(days))
+    recent = tuple(day_prefix(prefix, today - dt.timedelta(days=back)) for back in range(days))
     sweep = OrphanSweep()
     if not default_storage.exists(ATTACHMENT_ROOT):
         return sweep

@@ -205,9 +205,13 @@ class CaseMessage(models.Model):
         return f"{self.direction} {self.sent_at:%Y-%m-%d %H:%M}"
 
 
+# Stored files live in one folder per case under this one (cases/CF202611230001/…).
+ATTACHMENT_ROOT = "cases"
+
+
 def attachment_path(instance: CaseAttachment, filename: str) -> str:
     # The stored name is random; the customer's file name is kept in `original_name` only.
-    return f"cases/{instance.case.number}/{instance.sha256[:16]}-{instance.storage_suffix()}"
+    return f"{ATTACHMENT_ROOT}/{instance.case.number}/{instance.sha256[:16]}-{instance.storage_suffix()}"
 
 
 class CaseAttachment(models.Model):

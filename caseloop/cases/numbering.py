@@ -17,9 +17,14 @@ from caseloop.cases.models import CaseNumberSequence
 SEQUENCE_WIDTH = 4
 
 
+def day_prefix(prefix: str, day: dt.date) -> str:
+    """What every number of `day` starts with (CF20261123)."""
+    return f"{prefix}{day:%Y%m%d}"
+
+
 def format_case_number(prefix: str, day: dt.date, value: int) -> str:
     """Past 9999 in one day the sequence widens (…10000) rather than fails."""
-    return f"{prefix}{day:%Y%m%d}{value:0{SEQUENCE_WIDTH}d}"
+    return f"{day_prefix(prefix, day)}{value:0{SEQUENCE_WIDTH}d}"
 
 
 def allocate_case_number(*, prefix: str, day: dt.date) -> str:
